@@ -1,0 +1,131 @@
+"""The one place that assembles the Telegram application."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import outbox
+from bot.clock import Clock, make_clock
+from bot.handlers import checkin, common, onboarding, questions, routing, staff
+from bot.sender import Sender
+from bot.services.context import Services
+from bot.settings import Settings
+from storage.db import make_engine, make_sessionmaker
+
+log = logging.getLogger(__name__)
+
+PATIENT_COMMANDS = [
+    ("checkin", "Record today's pain and symptoms"),
+    ("faq", "Answers to common questions"),
+    ("help", "What I can do"),
+    ("cancel", "Stop what we are doing"),
+]
+STAFF_COMMANDS = [
+    ("invite", "Create an invite link: /invite NAME"),
+    ("patients", "All patients with latest scores"),
+    ("patient", "A patient's diary: /patient ID"),
+    ("alerts", "Open alerts"),
+    ("discharge", "Discharge a patient: /discharge ID"),
+    ("help", "Staff commands"),
+]
+
+
+async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The one repeating job: the database says what is due."""
+    s: Services = context.application.bot_data["services"]
+    await outbox.drain(s.sessionmaker, s.sender, s.settings, s.clock)
+
+
+async def _set_commands(app: Application, settings: Settings) -> None:
+    patient = [BotCommand(c, d) for c, d in PATIENT_COMMANDS]
+    staff_cmds = [BotCommand(c, d) for c, d in STAFF_COMMANDS]
+    await app.bot.set_my_commands(patient, scope=BotCommandScopeDefault())
+    chats = [settings.clinic_chat_id, *sorted(settings.clinic_staff_ids)]
+    for chat_id in chats:
+        try:
+            await app.bot.set_my_commands(staff_cmds, scope=BotCommandScopeChat(chat_id))
+        except TelegramError as exc:
+            # A staff member who has not opened the bot yet has no chat with it.
+            log.info("staff command menu not set for chat %s: %s", chat_id, exc.message)
+
+
+def build_application(settings: Settings, clock: Clock | None = None) -> Application:
+    clock = clock or make_clock(settings.clock_file)
+
+    async def post_init(app: Application) -> None:
+        engine = make_engine(settings.database_url)
+        services = Services(settings, make_sessionmaker(engine), clock, Sender(app.bot))
+        services.on_kick = lambda: app.create_task(
+            outbox.drain(services.sessionmaker, services.sender, settings, clock)
+        )
+        app.bot_data["services"] = services
+        app.bot_data["engine"] = engine
+        await _set_commands(app, settings)
+        app.job_queue.run_repeating(
+            tick,
+            interval=settings.tick_seconds,
+            first=0.2,
+            name="tick",
+            job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+        )
+        log.info("bot @%s ready", app.bot.username)
+
+    async def post_shutdown(app: Application) -> None:
+        engine = app.bot_data.get("engine")
+        if engine is not None:
+            await engine.dispose()
+
+    app = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.telegram_api_base_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, disable_web_page_preview=True))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    private = filters.ChatType.PRIVATE
+    # 1. Before anything: drop re-delivered updates and updates we never act on.
+    app.add_handler(TypeHandler(Update, common.drop_duplicates), group=-1)
+    # 2. Commands.
+    app.add_handler(CommandHandler("start", onboarding.start_command, private))
+    app.add_handler(CommandHandler("help", common.help_command))
+    app.add_handler(CommandHandler("cancel", common.cancel_command, private))
+    app.add_handler(CommandHandler("checkin", checkin.checkin_command, private))
+    app.add_handler(CommandHandler("faq", questions.faq_command, private))
+    app.add_handler(CommandHandler("invite", staff.invite_command))
+    app.add_handler(CommandHandler("patients", staff.patients_command))
+    app.add_handler(CommandHandler("patient", staff.patient_command))
+    app.add_handler(CommandHandler("alerts", staff.alerts_command))
+    app.add_handler(CommandHandler("discharge", staff.discharge_command))
+    # 3. Buttons, parsed and checked in one place.
+    app.add_handler(CallbackQueryHandler(routing.button))
+    # 4. Free text in private: red flags first, then the open flow, then questions.
+    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, routing.private_text))
+    # 5. In the staff chat: a reply to a relayed question goes back to the patient.
+    app.add_handler(
+        MessageHandler(
+            filters.Chat(settings.clinic_chat_id) & filters.REPLY & filters.TEXT & ~filters.COMMAND,
+            questions.staff_reply,
+        )
+    )
+    # 6. Anything else in private: unknown commands, stickers, photos, voice notes...
+    app.add_handler(MessageHandler(private & filters.COMMAND, common.unknown_command))
+    app.add_handler(MessageHandler(private, common.unsupported_media))
+    app.add_error_handler(common.error_handler)
+    return app

@@ -1,0 +1,123 @@
+"""The daily check-in: /checkin, its buttons, and the typed note."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import render
+from bot.content import text
+from bot.handlers.common import svc
+from bot.handlers.safety import send_urgent_advice
+from bot.services import checkin
+from storage.models import Patient
+
+
+async def begin_checkin(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, patient: Patient, first: bool = False
+) -> None:
+    """Send the current question of today's check-in as a new message."""
+    s = svc(context)
+    async with s.uow() as uow:
+        outcome = await checkin.start(uow, patient, s.now())
+    draft = outcome.draft
+    if not first and draft.step != checkin.ORDER[0]:
+        await context.bot.send_message(patient.chat_id, text("checkin_resume"))
+    sent = await context.bot.send_message(
+        patient.chat_id, render.checkin_question(draft), reply_markup=render.checkin_keyboard(draft)
+    )
+    async with s.uow() as uow:
+        await checkin.remember_message(uow, patient.id, sent.message_id)
+
+
+async def _patient(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Patient | None:
+    s = svc(context)
+    async with s.uow() as uow:
+        patient = await uow.patients.by_user(update.effective_user.id)
+    if patient is None or patient.status != "active":
+        return None
+    return patient
+
+
+async def checkin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    patient = await _patient(update, context)
+    if patient is None:
+        s = svc(context).settings
+        await update.effective_message.reply_text(text("not_registered", clinic=s.clinic_name))
+        return
+    await begin_checkin(update, context, patient)
+
+
+async def checkin_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, nonce: str, code: str, value: str
+) -> None:
+    s = svc(context)
+    query = update.callback_query
+    patient = await _patient(update, context)
+    step = render.CODE_STEPS.get(code)
+    if patient is None or step is None:
+        await query.answer(text("checkin_stale"), show_alert=True)
+        return
+    async with s.uow() as uow:
+        outcome = await checkin.answer(
+            uow, patient, nonce, step, value, s.now(), s.settings.thresholds
+        )
+    if outcome.status in ("stale", "invalid"):
+        await query.answer(text("checkin_stale"), show_alert=True)
+        return
+    await query.answer()
+    if outcome.urgent:
+        # Safety first: the advice is the next thing the patient sees; the flow then goes on
+        # below it in a fresh message.
+        await query.edit_message_text(
+            render.checkin_question_done(outcome.draft)
+            if outcome.draft
+            else query.message.text_html
+        )
+        await send_urgent_advice(context, patient.chat_id, outcome.urgent[0].reason, kick=True)
+        if outcome.status == "question":
+            sent = await context.bot.send_message(
+                patient.chat_id,
+                render.checkin_question(outcome.draft),
+                reply_markup=render.checkin_keyboard(outcome.draft),
+            )
+            async with s.uow() as uow:
+                await checkin.remember_message(uow, patient.id, sent.message_id)
+    elif outcome.status == "question":
+        await query.edit_message_text(
+            render.checkin_question(outcome.draft),
+            reply_markup=render.checkin_keyboard(outcome.draft),
+        )
+    if outcome.status == "done":
+        await _finished(update, context, patient, outcome, edit=not outcome.urgent)
+
+
+async def checkin_note(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, patient: Patient
+) -> bool:
+    """A typed message while the check-in waits for a note. False if it is not waiting."""
+    s = svc(context)
+    async with s.uow() as uow:
+        outcome = await checkin.note(
+            uow, patient, update.effective_message.text or "", s.now(), s.settings.thresholds
+        )
+    if outcome.status == "none":
+        return False
+    if outcome.status == "note_too_long":
+        await update.effective_message.reply_text(
+            text("note_too_long", length=len(outcome.draft.note), limit=checkin.NOTE_LIMIT),
+            reply_markup=render.checkin_keyboard(outcome.draft),
+        )
+        return True
+    await _finished(update, context, patient, outcome, edit=False)
+    return True
+
+
+async def _finished(update, context, patient: Patient, outcome, edit: bool) -> None:
+    body = render.checkin_closing(patient, outcome.entry, outcome)
+    if edit:
+        await update.callback_query.edit_message_text(body)
+    else:
+        await context.bot.send_message(patient.chat_id, body)
+    if outcome.decisions:
+        svc(context).kick()

@@ -1,0 +1,86 @@
+"""Handlers every chat needs: de-duplication, help, cancel, media we cannot read, errors."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.content import text
+from bot.services import onboarding
+from bot.services.context import Services
+
+log = logging.getLogger(__name__)
+
+
+def svc(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data["services"]
+
+
+def is_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Staff actions need a listed staff id, in the clinic chat or in private."""
+    s = svc(context).settings
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or not s.is_staff(user.id):
+        return False
+    return chat.type == "private" or chat.id == s.clinic_chat_id
+
+
+async def drop_duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs first. Telegram may deliver an update twice: handle each update id once.
+    Updates we do not act on (edits, joins) stop here too."""
+    if update.message is None and update.callback_query is None:
+        raise ApplicationHandlerStop
+    s = svc(context)
+    async with s.uow() as uow:
+        first = await uow.updates.first_time(update.update_id, s.now())
+        await uow.commit()
+    if not first:
+        log.info("update %s delivered again; ignored", update.update_id)
+        raise ApplicationHandlerStop
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    s = svc(context)
+    user = update.effective_user
+    if is_staff(update, context):
+        await update.effective_message.reply_text(text("help_staff"))
+        return
+    async with s.uow() as uow:
+        conv = await onboarding.current(uow, user.id)
+    key = "help_onboarding" if conv is not None else "help_patient"
+    await update.effective_message.reply_text(text(key, clinic=s.settings.clinic_name))
+
+
+async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    s = svc(context)
+    async with s.uow() as uow:
+        had = await onboarding.cancel(uow, update.effective_user.id, s.now())
+    await update.effective_message.reply_text(text("cancelled" if had else "nothing_to_cancel"))
+
+
+async def unsupported_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(text("unsupported_media"))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(text("unknown_command"))
+
+
+async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log, tell the user kindly, never fail itself."""
+    log.error("error while handling an update", exc_info=context.error)
+    try:
+        if isinstance(update, Update) and update.effective_chat is not None:
+            if update.callback_query is not None:
+                await update.callback_query.answer()
+            if update.effective_chat.type == "private":
+                await context.bot.send_message(update.effective_chat.id, text("error_generic"))
+    except Exception:  # noqa: BLE001 - the error handler must not raise
+        log.warning("could not tell the user about the error", exc_info=True)
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=False)

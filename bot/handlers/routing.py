@@ -1,0 +1,58 @@
+"""Dispatch of free text and of button presses to the flow they belong to.
+
+Order matters and is safety-first: a red flag in any text is acted on before anything else.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import render
+from bot.content import text
+from bot.handlers import questions
+from bot.handlers.checkin import checkin_button, checkin_note
+from bot.handlers.common import svc
+from bot.handlers.onboarding import onboarding_button, onboarding_text
+from bot.handlers.safety import red_flag_in_text
+from bot.handlers.staff import alert_button
+
+
+async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if await red_flag_in_text(update, context):
+        # A note that reports a red flag is still the patient's note: keep it.
+        await _in_checkin_note(update, context)
+        return
+    if await onboarding_text(update, context):
+        return
+    if await _in_checkin_note(update, context):
+        return
+    await questions.free_text_question(update, context)
+
+
+async def _in_checkin_note(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    s = svc(context)
+    async with s.uow() as uow:
+        patient = await uow.patients.by_user(update.effective_user.id)
+    if patient is None or patient.status != "active":
+        return False
+    return await checkin_note(update, context, patient)
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    parsed = render.parse_callback(query.data)
+    if parsed is None:
+        await query.answer(text("stale_button"), show_alert=True)
+        return
+    area, a, b, c = parsed
+    if area == "ob":
+        await onboarding_button(update, context, a, b, c)
+    elif area == "ci":
+        await checkin_button(update, context, a, b, c)
+    elif area == "al" and a.isdigit() and len(a) <= 12 and b in ("ack", "dia") and not c:
+        await alert_button(update, context, b, int(a))
+    elif area == "fq" and b in ("show", "ask") and not c:
+        await questions.faq_button(update, context, a, b)
+    else:
+        await query.answer(text("stale_button"), show_alert=True)

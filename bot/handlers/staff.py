@@ -1,0 +1,241 @@
+"""Staff commands and alert buttons. Only listed staff, in the clinic chat or in private."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot import render
+from bot.content import text
+from bot.handlers.common import is_staff, svc
+from bot.services import alerts, invites
+from bot.services import staff as staff_service
+
+log = logging.getLogger(__name__)
+
+
+async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, what: str) -> bool:
+    if is_staff(update, context):
+        return False
+    s = svc(context)
+    async with s.uow() as uow:
+        await uow.audit.record(
+            s.now(),
+            "staff",
+            "staff_command_refused",
+            actor_id=update.effective_user.id,
+            command=what,
+        )
+        await uow.commit()
+    log.warning("staff command %s refused for a non-staff user", what)
+    await update.effective_message.reply_text(text("staff_only"))
+    return True
+
+
+def _id_arg(context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    if len(context.args or []) != 1 or not context.args[0].isdigit() or len(context.args[0]) > 9:
+        return None
+    return int(context.args[0])
+
+
+async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if await _refuse(update, context, "invite"):
+        return
+    s = svc(context)
+    name = invites.clean_name(" ".join(context.args or []))
+    if not name:
+        await update.effective_message.reply_text(text("invite_usage"))
+        return
+    async with s.uow() as uow:
+        inv = await invites.create_invite(
+            uow,
+            name,
+            created_by=update.effective_user.id,
+            now=s.now(),
+            valid_days=s.settings.invite_valid_days,
+        )
+        await uow.commit()
+    link = invites.deep_link(context.bot.username, inv.code)
+    await update.effective_message.reply_text(
+        text(
+            "invite_created",
+            name=inv.name,
+            link=link,
+            expires=render.clinic_time(inv.expires_at, s.settings),
+        ),
+        disable_web_page_preview=True,
+    )
+
+
+async def patients_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if await _refuse(update, context, "patients"):
+        return
+    s = svc(context)
+    async with s.uow() as uow:
+        rows = await staff_service.patient_rows(uow)
+    if not rows:
+        await update.effective_message.reply_text(text("patients_none"))
+        return
+    lines = [text("patients_header")]
+    for r in rows:
+        lines.append(
+            text(
+                "patients_row",
+                id=r.patient.id,
+                name=r.patient.name,
+                last=r.last.local_day.isoformat() if r.last else "never",
+                leg=r.last.leg_pain if r.last else "-",
+                back=r.last.back_pain if r.last else "-",
+                trend=r.trend or "-",
+                alerts=r.open_alerts,
+                flags=" | unreachable" if r.patient.unreachable else "",
+            )
+        )
+    await _reply_long(update, lines)
+
+
+async def _reply_long(update: Update, lines: list[str]) -> None:
+    """Telegram caps a message at 4096 characters: split on line boundaries."""
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        if chunk and size + len(line) + 1 > 3800:
+            await update.effective_message.reply_text("\n".join(chunk))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk:
+        await update.effective_message.reply_text("\n".join(chunk))
+
+
+async def _diary_lines(update: Update, context: ContextTypes.DEFAULT_TYPE, patient_id: int):
+    s = svc(context)
+    async with s.uow() as uow:
+        patient, entries = await staff_service.diary(
+            uow, patient_id, update.effective_user.id, s.now()
+        )
+    if patient is None:
+        return [text("patient_unknown", id=patient_id)]
+    lines = [
+        text(
+            "patient_header",
+            name=patient.name,
+            id=patient.id,
+            enrolled=patient.enrolled_on,
+            time=patient.checkin_time,
+            timezone=patient.timezone,
+            status=patient.status,
+        )
+    ]
+    if not entries:
+        lines.append(text("patient_no_entries"))
+    yn = {True: "yes", False: "no"}
+    for e in entries:
+        note = f" | note: {e.note[:300]}" if e.note else ""
+        lines.append(
+            text(
+                "patient_row",
+                day=e.local_day.isoformat(),
+                leg=e.leg_pain,
+                back=e.back_pain,
+                numb=yn[e.numbness],
+                weak=yn[e.weakness],
+                red=yn[e.red_flag],
+                ex=e.exercises,
+                note=note,
+            )
+        )
+    return lines
+
+
+async def patient_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if await _refuse(update, context, "patient"):
+        return
+    patient_id = _id_arg(context)
+    if patient_id is None:
+        await update.effective_message.reply_text(text("patient_usage", command="/patient"))
+        return
+    await _reply_long(update, await _diary_lines(update, context, patient_id))
+
+
+async def alerts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if await _refuse(update, context, "alerts"):
+        return
+    s = svc(context)
+    async with s.uow() as uow:
+        rows = await staff_service.open_alerts(uow)
+    if not rows:
+        await update.effective_message.reply_text(text("alerts_none"))
+        return
+    lines = [text("alerts_header")] + [
+        text(
+            "alerts_row",
+            id=a.id,
+            level=a.level,
+            name=p.name,
+            patient_id=p.id,
+            reason=a.reason,
+            since=render.clinic_time(a.created_at, s.settings),
+        )
+        for a, p in rows
+    ]
+    await _reply_long(update, lines)
+
+
+async def discharge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if await _refuse(update, context, "discharge"):
+        return
+    s = svc(context)
+    patient_id = _id_arg(context)
+    if patient_id is None:
+        await update.effective_message.reply_text(text("patient_usage", command="/discharge"))
+        return
+    async with s.uow() as uow:
+        patient, done = await staff_service.discharge(
+            uow, patient_id, update.effective_user.id, s.now()
+        )
+    if patient is None:
+        await update.effective_message.reply_text(text("patient_unknown", id=patient_id))
+        return
+    key = "discharged" if done else "already_discharged"
+    await update.effective_message.reply_text(text(key, name=patient.name, id=patient.id))
+
+
+async def alert_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, alert_id: int
+) -> None:
+    s = svc(context)
+    query = update.callback_query
+    user = update.effective_user
+    staff = is_staff(update, context)
+    if action == "dia":
+        if not staff:
+            await query.answer(text("staff_only"), show_alert=True)
+            return
+        async with s.uow() as uow:
+            alert = await uow.alerts.get(alert_id)
+        if alert is None:
+            await query.answer(text("ack_unknown"), show_alert=True)
+            return
+        await query.answer()
+        lines = await _diary_lines(update, context, alert.patient_id)
+        await _reply_long(update, lines)
+        return
+    async with s.uow() as uow:
+        result = await alerts.acknowledge(uow, alert_id, user.id, user.full_name, staff, s.now())
+    if result.status == "refused":
+        log.warning("non-staff user pressed Acknowledge on alert %s", alert_id)
+        await query.answer(text("ack_refused"), show_alert=True)
+        return
+    if result.status == "unknown":
+        await query.answer(text("ack_unknown"), show_alert=True)
+        return
+    await query.answer(text("ack_done" if result.status == "acknowledged" else "ack_already"))
+    try:
+        await query.edit_message_text(render.alert_text(result.alert, result.patient, s.settings))
+    except BadRequest as exc:  # pressed twice: the message already shows the acknowledgement
+        if "not modified" not in exc.message.lower():
+            raise

@@ -1,0 +1,270 @@
+"""The daily check-in: a draft saved after every answer, then one diary entry per local day.
+
+Red flags are acted on the moment they are answered, not at the end of the flow.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from statistics import mean
+from zoneinfo import ZoneInfo
+
+from bot.rules.escalation import Decision, DiaryEntry, Thresholds, evaluate_entry
+from bot.services.alerts import raise_alert
+from storage.models import CheckinDraft, CheckinEntry, Patient
+from storage.uow import UnitOfWork
+
+PAIN_STEPS = ("leg_pain", "back_pain")
+YES_NO_STEPS = ("numbness", "weakness", "weakness_worsening", "red_flag")
+EXERCISE_VALUES = ("yes", "partly", "no")
+NOTE_LIMIT = 2000
+ORDER = (
+    "leg_pain",
+    "back_pain",
+    "numbness",
+    "weakness",
+    "weakness_worsening",
+    "red_flag",
+    "exercises",
+    "note",
+)
+
+
+def local_today(patient: Patient, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(patient.timezone)).date()
+
+
+def next_step(draft: CheckinDraft) -> str:
+    i = ORDER.index(draft.step) + 1
+    step = ORDER[i]
+    if step == "weakness_worsening" and not draft.weakness:
+        step = ORDER[i + 1]
+    return step
+
+
+def parse_value(step: str, raw: str) -> object | None:
+    """The stored value of a button's payload for a step, or None when it does not fit."""
+    if step in PAIN_STEPS:
+        return int(raw) if raw.isdigit() and 0 <= int(raw) <= 10 and len(raw) <= 2 else None
+    if step in YES_NO_STEPS:
+        return {"y": True, "n": False}.get(raw)
+    if step == "exercises":
+        return raw if raw in EXERCISE_VALUES else None
+    if step == "note":
+        # "skip": no note; "keep": keep a note that was over the limit, as typed.
+        return raw if raw in ("skip", "keep") else None
+    return None
+
+
+def to_diary(e: CheckinEntry | CheckinDraft) -> DiaryEntry:
+    return DiaryEntry(
+        day=e.local_day,
+        leg_pain=e.leg_pain or 0,
+        back_pain=e.back_pain or 0,
+        numbness=bool(e.numbness),
+        weakness=bool(e.weakness),
+        weakness_worsening=bool(e.weakness_worsening),
+        red_flag=bool(e.red_flag),
+        exercises=e.exercises or "yes",
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Today against the previous 7 days, for the closing message."""
+
+    days: int
+    leg_avg: float | None
+    back_avg: float | None
+
+
+@dataclass
+class Outcome:
+    status: str  # question | stale | invalid | note_too_long | done | none
+    draft: CheckinDraft | None = None
+    entry: CheckinEntry | None = None
+    urgent: list[Decision] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    comparison: Comparison | None = None
+    replaced: bool = False
+
+
+async def start(uow: UnitOfWork, patient: Patient, now: datetime) -> Outcome:
+    """Resume today's draft, or begin a new one (a draft left from an earlier day is dropped)."""
+    today = local_today(patient, now)
+    draft = await uow.checkins.draft(patient.id)
+    if draft is not None and draft.local_day == today:
+        return Outcome("question", draft=draft)
+    draft = CheckinDraft(
+        patient_id=patient.id,
+        nonce=secrets.token_hex(3),
+        local_day=today,
+        step=ORDER[0],
+        started_at=now,
+        updated_at=now,
+    )
+    await uow.checkins.drop_draft(patient.id)
+    await uow.checkins.save_draft(draft)
+    await uow.commit()
+    return Outcome("question", draft=draft)
+
+
+async def remember_message(uow: UnitOfWork, patient_id: int, message_id: int) -> None:
+    draft = await uow.checkins.draft(patient_id)
+    if draft is not None:
+        draft.message_id = message_id
+        await uow.commit()
+
+
+async def answer(
+    uow: UnitOfWork,
+    patient: Patient,
+    nonce: str,
+    step: str,
+    raw: str,
+    now: datetime,
+    thresholds: Thresholds,
+) -> Outcome:
+    draft = await uow.checkins.draft(patient.id)
+    if draft is None or draft.nonce != nonce or draft.step != step:
+        return Outcome("stale", draft=draft)
+    value = parse_value(step, raw)
+    if value is None:
+        return Outcome("invalid", draft=draft)
+    urgent: list[Decision] = []
+    if step == "note":
+        if value == "skip":
+            draft.note = None
+    else:
+        setattr(draft, step, value)
+    if step in ("red_flag", "weakness_worsening") and value is True:
+        urgent = await _raise_urgent(uow, patient, draft, now, thresholds)
+    draft.updated_at = now
+    if step == "note":
+        return await _finish(uow, patient, draft, now, thresholds, urgent)
+    draft.step = next_step(draft)
+    await uow.checkins.save_draft(draft)
+    await uow.commit()
+    return Outcome("question", draft=draft, urgent=urgent)
+
+
+async def note(
+    uow: UnitOfWork, patient: Patient, text: str, now: datetime, thresholds: Thresholds
+) -> Outcome:
+    """A typed note while the check-in waits for one. Too long: kept, and the patient is asked
+    to shorten it (nothing is lost)."""
+    draft = await uow.checkins.draft(patient.id)
+    if draft is None or draft.step != "note":
+        return Outcome("none")
+    draft.note = text
+    draft.updated_at = now
+    if len(text) > NOTE_LIMIT:
+        await uow.checkins.save_draft(draft)
+        await uow.commit()
+        return Outcome("note_too_long", draft=draft)
+    return await _finish(uow, patient, draft, now, thresholds, [])
+
+
+async def waiting_for_note(uow: UnitOfWork, patient: Patient) -> bool:
+    draft = await uow.checkins.draft(patient.id)
+    return draft is not None and draft.step == "note"
+
+
+async def _history(uow: UnitOfWork, patient: Patient, before: date) -> list[CheckinEntry]:
+    entries = await uow.checkins.entries(patient.id, since=before - timedelta(days=62))
+    return [e for e in entries if e.local_day < before]
+
+
+async def _raise_urgent(
+    uow: UnitOfWork, patient: Patient, draft: CheckinDraft, now: datetime, t: Thresholds
+) -> list[Decision]:
+    # The same pure rules as at the end of the flow, on the answers so far.
+    history = await _history(uow, patient, draft.local_day)
+    decisions = [
+        d
+        for d in evaluate_entry([to_diary(e) for e in history], to_diary(draft), t)
+        if d.level == "urgent"
+    ]
+    for d in decisions:
+        await raise_alert(uow, patient, d, now)
+    return decisions
+
+
+async def _finish(
+    uow: UnitOfWork,
+    patient: Patient,
+    draft: CheckinDraft,
+    now: datetime,
+    t: Thresholds,
+    urgent: list[Decision],
+) -> Outcome:
+    history = await _history(uow, patient, draft.local_day)
+    values = {
+        "leg_pain": draft.leg_pain,
+        "back_pain": draft.back_pain,
+        "numbness": draft.numbness,
+        "weakness": draft.weakness,
+        "weakness_worsening": bool(draft.weakness_worsening),
+        "red_flag": draft.red_flag,
+        "exercises": draft.exercises,
+        "note": draft.note,
+    }
+    entry = await uow.checkins.entry_on(patient.id, draft.local_day)
+    replaced = entry is not None
+    if entry is not None:
+        old = {k: getattr(entry, k) for k in values}
+        await uow.audit.record(
+            now,
+            "patient",
+            "checkin_replaced",
+            actor_id=patient.telegram_user_id,
+            patient_id=patient.id,
+            day=draft.local_day.isoformat(),
+            previous=old,
+        )
+        for k, v in values.items():
+            setattr(entry, k, v)
+        entry.updated_at = now
+    else:
+        entry = CheckinEntry(
+            patient_id=patient.id,
+            local_day=draft.local_day,
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
+        await uow.checkins.add_entry(entry)
+        await uow.audit.record(
+            now,
+            "patient",
+            "checkin_saved",
+            actor_id=patient.telegram_user_id,
+            patient_id=patient.id,
+            day=draft.local_day.isoformat(),
+        )
+    # Urgent rules were acted on when answered; the rest are judged on the finished entry.
+    decisions = [
+        d
+        for d in evaluate_entry([to_diary(e) for e in history], to_diary(entry), t)
+        if d.level != "urgent"
+    ]
+    for d in decisions:
+        await raise_alert(uow, patient, d, now)
+    await uow.checkins.drop_draft(patient.id)
+    await uow.commit()
+    week = [e for e in history if e.local_day >= draft.local_day - timedelta(days=7)]
+    comparison = Comparison(
+        days=len(week),
+        leg_avg=round(mean(e.leg_pain for e in week), 1) if week else None,
+        back_avg=round(mean(e.back_pain for e in week), 1) if week else None,
+    )
+    return Outcome(
+        "done",
+        entry=entry,
+        urgent=urgent,
+        decisions=decisions,
+        comparison=comparison,
+        replaced=replaced,
+    )

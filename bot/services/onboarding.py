@@ -1,0 +1,181 @@
+"""Joining by invite: consent, check-in time, time zone, then the patient exists.
+
+Nothing about a person is created until they have agreed and finished; a declined consent or a
+bad invite leaves no patient behind. The flow's state is a ``Conversation`` row.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.services import invites
+from storage.models import Conversation, Patient
+from storage.uow import UnitOfWork
+
+FLOW = "onboarding"
+TIME_RE = re.compile(r"^\s*([01]?\d|2[0-3])[:.h ]?([0-5]\d)\s*$")
+
+
+def parse_hhmm(raw: str) -> str | None:
+    """'8:30', '08:30', '0830', '20.15' -> 'HH:MM'; anything else -> None."""
+    m = TIME_RE.match(raw or "")
+    if not m:
+        return None
+    return time(int(m.group(1)), int(m.group(2))).strftime("%H:%M")
+
+
+def parse_timezone(raw: str) -> str | None:
+    name = (raw or "").strip().replace(" ", "_")
+    if not name or len(name) > 64:
+        return None
+    # Accept any capitalisation of a real IANA name ("europe/dublin").
+    lowered = {z.lower(): z for z in available_timezones()}
+    name = lowered.get(name.lower(), name)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where the flow is now, for the handler to render."""
+
+    status: str  # see the handlers for the message each status maps to
+    conv: Conversation | None = None
+    patient: Patient | None = None
+
+
+async def start(uow: UnitOfWork, user_id: int, code: str, now: datetime) -> Step:
+    existing = await uow.patients.by_user(user_id)
+    if existing is not None:
+        return Step("already_registered", patient=existing)
+    if not code:
+        return Step("no_code")
+    invite, problem = await invites.find_valid(uow, code, now)
+    if problem:
+        await uow.audit.record(now, "patient", "invite_rejected", actor_id=user_id, why=problem)
+        await uow.commit()
+        return Step(f"invite_{problem}")
+    conv = Conversation(
+        telegram_user_id=user_id,
+        flow=FLOW,
+        step="consent",
+        nonce=secrets.token_hex(3),
+        data={"invite_id": invite.id, "name": invite.name},
+        updated_at=now,
+    )
+    await uow.conversations.save(conv)
+    await uow.commit()
+    return Step("consent", conv=conv)
+
+
+async def current(uow: UnitOfWork, user_id: int, nonce: str | None = None) -> Conversation | None:
+    conv = await uow.conversations.get(user_id)
+    if conv is None or conv.flow != FLOW or (nonce is not None and conv.nonce != nonce):
+        return None
+    return conv
+
+
+async def remember_message(uow: UnitOfWork, user_id: int, message_id: int) -> None:
+    conv = await uow.conversations.get(user_id)
+    if conv is not None:
+        conv.message_id = message_id
+        await uow.commit()
+
+
+async def consent(uow: UnitOfWork, user_id: int, nonce: str, agree: bool, now: datetime) -> Step:
+    conv = await current(uow, user_id, nonce)
+    if conv is None or conv.step != "consent":
+        return Step("stale")
+    if not agree:
+        await uow.conversations.drop(user_id)
+        await uow.audit.record(now, "patient", "consent_declined", actor_id=user_id)
+        await uow.commit()
+        return Step("declined")
+    conv.step = "time"
+    conv.data = {**conv.data, "consented_at": now.isoformat()}
+    conv.updated_at = now
+    await uow.commit()
+    return Step("time", conv=conv)
+
+
+async def choose_time(
+    uow: UnitOfWork, user_id: int, nonce: str | None, raw: str, now: datetime
+) -> Step:
+    conv = await current(uow, user_id, nonce)
+    if conv is None or conv.step != "time":
+        return Step("stale")
+    hhmm = parse_hhmm(raw)
+    if hhmm is None:
+        return Step("bad_time", conv=conv)
+    conv.step = "timezone"
+    conv.data = {**conv.data, "checkin_time": hhmm}
+    conv.updated_at = now
+    await uow.commit()
+    return Step("timezone", conv=conv)
+
+
+async def choose_timezone(
+    uow: UnitOfWork, user_id: int, chat_id: int, nonce: str | None, raw: str, now: datetime
+) -> Step:
+    conv = await current(uow, user_id, nonce)
+    if conv is None or conv.step != "timezone":
+        return Step("stale")
+    tz = parse_timezone(raw)
+    if tz is None:
+        return Step("bad_timezone", conv=conv)
+    data = conv.data
+    if not await uow.invites.consume(data["invite_id"], now):
+        # Used by someone else meanwhile, or expired during the flow.
+        await uow.conversations.drop(user_id)
+        await uow.commit()
+        return Step("invite_used")
+    patient = await uow.patients.add(
+        Patient(
+            telegram_user_id=user_id,
+            chat_id=chat_id,
+            name=data["name"],
+            status="active",
+            consented_at=datetime.fromisoformat(data["consented_at"]),
+            checkin_time=data["checkin_time"],
+            timezone=tz,
+            enrolled_on=now.astimezone(ZoneInfo(tz)).date(),
+            invite_id=data["invite_id"],
+            created_at=now,
+        )
+    )
+    await uow.conversations.drop(user_id)
+    await uow.audit.record(
+        now,
+        "patient",
+        "registered",
+        actor_id=user_id,
+        patient_id=patient.id,
+        checkin_time=patient.checkin_time,
+        timezone=tz,
+    )
+    await uow.commit()
+    return Step("registered", conv=conv, patient=patient)
+
+
+async def cancel(uow: UnitOfWork, user_id: int, now: datetime) -> bool:
+    """Drop any open flow of this user; True if there was one."""
+    conv = await uow.conversations.get(user_id)
+    draft = None
+    patient = await uow.patients.by_user(user_id)
+    if patient is not None:
+        draft = await uow.checkins.draft(patient.id)
+    if conv is None and draft is None:
+        return False
+    await uow.conversations.drop(user_id)
+    if patient is not None:
+        await uow.checkins.drop_draft(patient.id)
+    await uow.audit.record(now, "patient", "flow_cancelled", actor_id=user_id)
+    await uow.commit()
+    return True

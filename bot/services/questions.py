@@ -1,0 +1,79 @@
+"""Patients' questions: answered from the approved FAQ, or passed to the clinic.
+
+The matcher (``bot/faq.py``) never guesses: below its calibrated threshold the patient is told so
+and may relay the question to the staff chat; a staff reply to that message reaches them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+
+from bot.faq import FaqIndex, FaqMatch
+from storage.models import Patient, RelayedQuestion
+from storage.uow import UnitOfWork
+
+MAX_QUESTION = 2000
+
+
+@cache
+def faq_index() -> FaqIndex:
+    return FaqIndex.load()
+
+
+def answer(question: str) -> FaqMatch:
+    return faq_index().match(question[:MAX_QUESTION])
+
+
+async def keep_question(uow: UnitOfWork, patient: Patient, question: str, now: datetime) -> int:
+    """Store a question the bot could not answer, so that a button can relay it later."""
+    q = await uow.questions.add(
+        RelayedQuestion(patient_id=patient.id, question=question, created_at=now)
+    )
+    await uow.commit()
+    return q.id
+
+
+async def question_to_relay(
+    uow: UnitOfWork, patient: Patient, question_id: int
+) -> RelayedQuestion | None:
+    """The patient's own, not yet relayed question (None for someone else's or a replay)."""
+    q = await uow.questions.get(question_id)
+    if q is None or q.patient_id != patient.id or q.staff_message_id is not None:
+        return None
+    return q
+
+
+async def mark_relayed(
+    uow: UnitOfWork, question_id: int, staff_message_id: int, now: datetime
+) -> None:
+    q = await uow.questions.get(question_id)
+    q.staff_message_id = staff_message_id
+    await uow.audit.record(
+        now, "patient", "question_relayed", patient_id=q.patient_id, question_id=q.id
+    )
+    await uow.commit()
+
+
+async def record_reply(
+    uow: UnitOfWork, staff_message_id: int, answer_text: str, staff_id: int, now: datetime
+) -> tuple[RelayedQuestion, Patient] | None:
+    q = await uow.questions.by_staff_message(staff_message_id)
+    if q is None:
+        return None
+    patient = await uow.patients.get(q.patient_id)
+    if patient is None:
+        return None
+    q.answer = answer_text
+    q.answered_by = staff_id
+    q.answered_at = now
+    await uow.audit.record(
+        now,
+        "staff",
+        "question_answered",
+        actor_id=staff_id,
+        patient_id=patient.id,
+        question_id=q.id,
+    )
+    await uow.commit()
+    return q, patient

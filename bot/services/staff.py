@@ -1,0 +1,79 @@
+"""What staff commands read and change. Every diary view and discharge is audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.models import Alert, CheckinEntry, Patient
+from storage.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    patient: Patient
+    last: CheckinEntry | None
+    trend: str  # better | worse | steady | "" (not enough data)
+    open_alerts: int
+
+
+def trend_of(entries: list[CheckinEntry]) -> str:
+    """Newest-first entries: compare the latest worst pain with the mean of the 7 before."""
+    if len(entries) < 2:
+        return ""
+    latest = max(entries[0].leg_pain, entries[0].back_pain)
+    before = entries[1:8]
+    avg = sum(max(e.leg_pain, e.back_pain) for e in before) / len(before)
+    if latest <= avg - 1:
+        return "better"
+    if latest >= avg + 1:
+        return "worse"
+    return "steady"
+
+
+async def patient_rows(uow: UnitOfWork) -> list[PatientRow]:
+    counts = await uow.alerts.open_counts()
+    rows = []
+    for p in await uow.patients.list_all():
+        entries = await uow.checkins.entries(p.id, limit=8)
+        rows.append(
+            PatientRow(p, entries[0] if entries else None, trend_of(entries), counts.get(p.id, 0))
+        )
+    return rows
+
+
+async def diary(
+    uow: UnitOfWork, patient_id: int, staff_id: int, now: datetime, limit: int = 14
+) -> tuple[Patient | None, list[CheckinEntry]]:
+    patient = await uow.patients.get(patient_id)
+    if patient is None:
+        return None, []
+    entries = await uow.checkins.entries(patient_id, limit=limit)
+    await uow.audit.record(now, "staff", "diary_viewed", actor_id=staff_id, patient_id=patient_id)
+    await uow.commit()
+    return patient, entries
+
+
+async def open_alerts(uow: UnitOfWork) -> list[tuple[Alert, Patient]]:
+    out = []
+    for a in await uow.alerts.open_alerts():
+        p = await uow.patients.get(a.patient_id)
+        if p is not None:
+            out.append((a, p))
+    return out
+
+
+async def discharge(
+    uow: UnitOfWork, patient_id: int, staff_id: int, now: datetime
+) -> tuple[Patient | None, bool]:
+    patient = await uow.patients.get(patient_id)
+    if patient is None:
+        return None, False
+    if patient.status == "discharged":
+        return patient, False
+    patient.status = "discharged"
+    patient.discharged_at = now
+    await uow.checkins.drop_draft(patient.id)
+    await uow.audit.record(now, "staff", "discharged", actor_id=staff_id, patient_id=patient.id)
+    await uow.commit()
+    return patient, True

@@ -1,0 +1,254 @@
+"""SQLAlchemy 2 models: the record of patients, their diary, alerts and what happened when.
+
+Times are stored as timezone-aware UTC instants; a patient's diary day is their *local* date.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every database (SQLite keeps no time zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given; store aware UTC instants")
+            value = value.astimezone(UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+# Stable constraint names, so that migrations (and SQLite batch mode) can refer to them.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict: JSON}
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(100))
+    # active | discharged
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    consented_at: Mapped[datetime]
+    checkin_time: Mapped[str] = mapped_column(String(5))  # local "HH:MM"
+    timezone: Mapped[str] = mapped_column(String(64))
+    enrolled_on: Mapped[date] = mapped_column(Date)
+    invite_id: Mapped[int | None] = mapped_column(ForeignKey("invites.id"), nullable=True)
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    discharged_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Invite(Base):
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Only a hash of the code is kept: a database leak does not leak usable invites.
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Conversation(Base):
+    """Where a user is in a multi-step flow (onboarding, settings). Lives in the database so
+    that a restart, or another replica, carries on from the same step."""
+
+    __tablename__ = "conversations"
+
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    flow: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(32))
+    # A short random token carried in this flow's buttons, so a button of an older flow is stale.
+    nonce: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict] = mapped_column(default=dict)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    updated_at: Mapped[datetime]
+
+
+class CheckinDraft(Base):
+    """A check-in in progress, saved after every answer."""
+
+    __tablename__ = "checkin_drafts"
+
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True
+    )
+    nonce: Mapped[str] = mapped_column(String(16))
+    local_day: Mapped[date] = mapped_column(Date)
+    step: Mapped[str] = mapped_column(String(32))
+    leg_pain: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    back_pain: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    numbness: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    weakness: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    weakness_worsening: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    red_flag: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    exercises: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CheckinEntry(Base):
+    """One diary day. A second check-in on the same local day replaces it (the old values go
+    to the audit log)."""
+
+    __tablename__ = "checkin_entries"
+    __table_args__ = (UniqueConstraint("patient_id", "local_day", name="uq_entry_patient_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    local_day: Mapped[date] = mapped_column(Date)
+    leg_pain: Mapped[int] = mapped_column(SmallInteger)
+    back_pain: Mapped[int] = mapped_column(SmallInteger)
+    numbness: Mapped[bool] = mapped_column(Boolean)
+    weakness: Mapped[bool] = mapped_column(Boolean)
+    weakness_worsening: Mapped[bool] = mapped_column(Boolean, default=False)
+    red_flag: Mapped[bool] = mapped_column(Boolean)
+    exercises: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Alert(Base):
+    """An alert to the clinic, and its outbox state.
+
+    Written before it is sent; the sender claims due rows (``next_send_at <= now``) with a
+    conditional update, so two processes never send the same alert twice.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        # One open alert per patient and rule: a new trigger updates it instead.
+        Index(
+            "uq_alerts_open_rule",
+            "patient_id",
+            "rule",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index(
+            "ix_alerts_due",
+            "next_send_at",
+            sqlite_where=text("next_send_at IS NOT NULL"),
+            postgresql_where=text("next_send_at IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(16))  # urgent | worsening | review
+    rule: Mapped[str] = mapped_column(String(48))
+    reason: Mapped[str] = mapped_column(Text)
+    figures: Mapped[dict] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    # Outbox: when the next send (first send, retry, re-notify or update) is due; NULL = nothing.
+    next_send_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The claim: a sender sets this, and only the claimant may record the outcome.
+    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sends: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    acknowledged_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    acknowledged_by_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class AlertAttempt(Base):
+    """Every attempt to deliver an alert, with its outcome."""
+
+    __tablename__ = "alert_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(16))  # sent | retry | failed
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(16))  # patient | staff | system | operator
+    actor_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    patient_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    action: Mapped[str] = mapped_column(String(48))
+    details: Mapped[dict] = mapped_column(default=dict)
+
+
+class ProcessedUpdate(Base):
+    """Telegram may deliver an update twice; each update id is handled once."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime]
+
+
+class RelayedQuestion(Base):
+    """A patient's question passed to the clinic, and the staff reply."""
+
+    __tablename__ = "relayed_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    question: Mapped[str] = mapped_column(Text)
+    staff_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    created_at: Mapped[datetime]
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answered_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -1,0 +1,262 @@
+"""All database access. Repositories never commit: the unit of work does."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Alert,
+    AlertAttempt,
+    AuditEvent,
+    CheckinDraft,
+    CheckinEntry,
+    Conversation,
+    Invite,
+    Patient,
+    ProcessedUpdate,
+    RelayedQuestion,
+)
+
+
+class _Repo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+
+class PatientRepository(_Repo):
+    async def by_user(self, telegram_user_id: int) -> Patient | None:
+        return await self.s.scalar(
+            select(Patient).where(Patient.telegram_user_id == telegram_user_id)
+        )
+
+    async def get(self, patient_id: int) -> Patient | None:
+        return await self.s.get(Patient, patient_id)
+
+    async def add(self, patient: Patient) -> Patient:
+        self.s.add(patient)
+        await self.s.flush()
+        return patient
+
+    async def list_all(self, include_discharged: bool = False) -> list[Patient]:
+        q = select(Patient).order_by(Patient.id)
+        if not include_discharged:
+            q = q.where(Patient.status == "active")
+        return list(await self.s.scalars(q))
+
+
+class InviteRepository(_Repo):
+    async def add(self, invite: Invite) -> Invite:
+        self.s.add(invite)
+        await self.s.flush()
+        return invite
+
+    async def by_hash(self, code_hash: str) -> Invite | None:
+        return await self.s.scalar(select(Invite).where(Invite.code_hash == code_hash))
+
+    async def get(self, invite_id: int) -> Invite | None:
+        return await self.s.get(Invite, invite_id)
+
+    async def consume(self, invite_id: int, now: datetime) -> bool:
+        """Mark used, only if still unused and unexpired: single use even under races."""
+        res = await self.s.execute(
+            update(Invite)
+            .where(Invite.id == invite_id, Invite.used_at.is_(None), Invite.expires_at > now)
+            .values(used_at=now)
+        )
+        return res.rowcount == 1
+
+
+class ConversationRepository(_Repo):
+    async def get(self, telegram_user_id: int) -> Conversation | None:
+        return await self.s.get(Conversation, telegram_user_id)
+
+    async def save(self, conv: Conversation) -> None:
+        await self.s.merge(conv)
+
+    async def drop(self, telegram_user_id: int) -> None:
+        await self.s.execute(
+            delete(Conversation).where(Conversation.telegram_user_id == telegram_user_id)
+        )
+
+
+class CheckinRepository(_Repo):
+    async def draft(self, patient_id: int) -> CheckinDraft | None:
+        return await self.s.get(CheckinDraft, patient_id)
+
+    async def save_draft(self, draft: CheckinDraft) -> None:
+        await self.s.merge(draft)
+
+    async def drop_draft(self, patient_id: int) -> None:
+        await self.s.execute(delete(CheckinDraft).where(CheckinDraft.patient_id == patient_id))
+
+    async def entry_on(self, patient_id: int, day: date) -> CheckinEntry | None:
+        return await self.s.scalar(
+            select(CheckinEntry).where(
+                CheckinEntry.patient_id == patient_id, CheckinEntry.local_day == day
+            )
+        )
+
+    async def add_entry(self, entry: CheckinEntry) -> None:
+        self.s.add(entry)
+        await self.s.flush()
+
+    async def entries(
+        self, patient_id: int, since: date | None = None, limit: int | None = None
+    ) -> list[CheckinEntry]:
+        """Newest first."""
+        q = select(CheckinEntry).where(CheckinEntry.patient_id == patient_id)
+        if since is not None:
+            q = q.where(CheckinEntry.local_day >= since)
+        q = q.order_by(CheckinEntry.local_day.desc())
+        if limit is not None:
+            q = q.limit(limit)
+        return list(await self.s.scalars(q))
+
+
+class AlertRepository(_Repo):
+    async def get(self, alert_id: int) -> Alert | None:
+        return await self.s.get(Alert, alert_id)
+
+    async def open_for(self, patient_id: int, rule: str) -> Alert | None:
+        return await self.s.scalar(
+            select(Alert).where(
+                Alert.patient_id == patient_id, Alert.rule == rule, Alert.status == "open"
+            )
+        )
+
+    async def add(self, alert: Alert) -> Alert:
+        self.s.add(alert)
+        await self.s.flush()
+        return alert
+
+    async def open_alerts(self, patient_id: int | None = None) -> list[Alert]:
+        q = select(Alert).where(Alert.status == "open").order_by(Alert.created_at)
+        if patient_id is not None:
+            q = q.where(Alert.patient_id == patient_id)
+        return list(await self.s.scalars(q))
+
+    async def open_counts(self) -> dict[int, int]:
+        rows = await self.s.execute(
+            select(Alert.patient_id, func.count())
+            .where(Alert.status == "open")
+            .group_by(Alert.patient_id)
+        )
+        return {pid: n for pid, n in rows}
+
+    async def due_ids(self, now: datetime, limit: int) -> list[int]:
+        q = (
+            select(Alert.id)
+            .where(
+                Alert.next_send_at.is_not(None),
+                Alert.next_send_at <= now,
+                or_(Alert.claimed_until.is_(None), Alert.claimed_until < now),
+            )
+            .order_by(Alert.next_send_at)
+            .limit(limit)
+        )
+        return list(await self.s.scalars(q))
+
+    async def claim(self, alert_id: int, now: datetime, lease: timedelta) -> bool:
+        """Conditional update: exactly one process wins the row until the lease ends."""
+        res = await self.s.execute(
+            update(Alert)
+            .where(
+                Alert.id == alert_id,
+                Alert.next_send_at.is_not(None),
+                Alert.next_send_at <= now,
+                or_(Alert.claimed_until.is_(None), Alert.claimed_until < now),
+            )
+            .values(claimed_until=now + lease)
+        )
+        return res.rowcount == 1
+
+    async def acknowledge(self, alert_id: int, user_id: int, user_name: str, now: datetime) -> bool:
+        res = await self.s.execute(
+            update(Alert)
+            .where(Alert.id == alert_id, Alert.status == "open")
+            .values(
+                status="acknowledged",
+                acknowledged_by=user_id,
+                acknowledged_by_name=user_name,
+                acknowledged_at=now,
+                updated_at=now,
+                next_send_at=None,
+            )
+        )
+        return res.rowcount == 1
+
+    async def record_attempt(self, alert_id: int, now: datetime, outcome: str, detail: str | None):
+        self.s.add(AlertAttempt(alert_id=alert_id, at=now, outcome=outcome, detail=detail))
+
+    async def attempts(self, alert_id: int) -> list[AlertAttempt]:
+        return list(
+            await self.s.scalars(
+                select(AlertAttempt)
+                .where(AlertAttempt.alert_id == alert_id)
+                .order_by(AlertAttempt.id)
+            )
+        )
+
+
+class AuditLog(_Repo):
+    async def record(
+        self,
+        at: datetime,
+        actor: str,
+        action: str,
+        *,
+        actor_id: int | None = None,
+        patient_id: int | None = None,
+        **details: object,
+    ) -> None:
+        self.s.add(
+            AuditEvent(
+                at=at,
+                actor=actor,
+                actor_id=actor_id,
+                patient_id=patient_id,
+                action=action,
+                details=details,
+            )
+        )
+
+    async def events(self, patient_id: int | None = None, action: str | None = None):
+        q = select(AuditEvent).order_by(AuditEvent.id)
+        if patient_id is not None:
+            q = q.where(AuditEvent.patient_id == patient_id)
+        if action is not None:
+            q = q.where(AuditEvent.action == action)
+        return list(await self.s.scalars(q))
+
+
+class UpdateLog(_Repo):
+    async def first_time(self, update_id: int, now: datetime) -> bool:
+        """True the first time an update id is seen; False for a re-delivery."""
+        try:
+            async with self.s.begin_nested():
+                self.s.add(ProcessedUpdate(update_id=update_id, received_at=now))
+        except IntegrityError:
+            return False
+        return True
+
+    async def prune(self, before: datetime) -> None:
+        await self.s.execute(delete(ProcessedUpdate).where(ProcessedUpdate.received_at < before))
+
+
+class QuestionRepository(_Repo):
+    async def add(self, q: RelayedQuestion) -> RelayedQuestion:
+        self.s.add(q)
+        await self.s.flush()
+        return q
+
+    async def by_staff_message(self, message_id: int) -> RelayedQuestion | None:
+        return await self.s.scalar(
+            select(RelayedQuestion).where(RelayedQuestion.staff_message_id == message_id)
+        )
+
+    async def get(self, question_id: int) -> RelayedQuestion | None:
+        return await self.s.get(RelayedQuestion, question_id)

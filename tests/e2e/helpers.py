@@ -1,0 +1,120 @@
+"""Acting out journeys through the fake Bot API."""
+
+from __future__ import annotations
+
+import re
+
+from tests.e2e.conftest import CLINIC_CHAT, STAFF
+
+LINK_RE = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]+)")
+
+
+def last_id(api, chat_id: int) -> int:
+    msgs = api.messages(chat_id)
+    return msgs[-1]["message_id"] if msgs else 0
+
+
+async def say(
+    api,
+    user_id: int,
+    text: str,
+    *,
+    chat_id: int | None = None,
+    contains: str = "",
+    timeout: float = 10.0,
+) -> dict:
+    """Send text and wait for the bot's next message in that chat (optionally containing)."""
+    chat = chat_id if chat_id is not None else user_id
+    after = last_id(api, chat)
+    await api.send_text(user_id, text, chat_id=chat_id)
+    return await api.wait_for_message(
+        chat, lambda m: contains.lower() in m["text"].lower(), timeout=timeout, after=after
+    )
+
+
+async def press(
+    api,
+    user_id: int,
+    message: dict,
+    button_text: str,
+    *,
+    contains: str = "",
+    chat_id: int | None = None,
+    new_message: bool = False,
+) -> dict:
+    """Press a button; wait for the message to change (or a new one when new_message)."""
+    chat = chat_id if chat_id is not None else user_id
+    after = last_id(api, chat)
+    before = message.get("edit_date"), message["text"]
+    await api.press(user_id, message, button_text, chat_id=chat_id)
+    if new_message:
+        return await api.wait_for_message(
+            chat, lambda m: contains.lower() in m["text"].lower(), after=after
+        )
+
+    def changed(m: dict) -> bool:
+        if m["message_id"] != message["message_id"]:
+            return False
+        return (m.get("edit_date"), m["text"]) != before and contains.lower() in m["text"].lower()
+
+    return await api.wait_for_message(chat, changed)
+
+
+async def invite(api, name: str, *, by: int = STAFF, chat_id: int = CLINIC_CHAT) -> str:
+    msg = await say(api, by, f"/invite {name}", chat_id=chat_id, contains="t.me/")
+    return LINK_RE.search(msg["text"]).group(2)
+
+
+async def join(api, user_id: int, name: str, *, time_button: str = "09:00") -> dict:
+    """Invite, open the link, agree, choose a time and the clinic's zone; returns the first
+    check-in question message."""
+    code = await invite(api, name)
+    api.add_user(user_id, name.split()[0])
+    consent = await say(api, user_id, f"/start {code}", contains="Do you agree")
+    asked = await press(api, user_id, consent, "I agree", contains="what time")
+    tz = await press(api, user_id, asked, time_button, contains="time zone")
+    after = last_id(api, user_id)
+    await api.press(
+        user_id, tz, next(b["text"] for row in tz["reply_markup"]["inline_keyboard"] for b in row)
+    )
+    return await api.wait_for_message(user_id, lambda m: "leg" in m["text"], after=after)
+
+
+async def checkin(
+    api,
+    user_id: int,
+    question: dict,
+    *,
+    leg=3,
+    back=2,
+    numb="No",
+    weak="No",
+    worsening=None,
+    red="No",
+    exercises="Yes",
+    note: str | None = None,
+) -> dict:
+    """Answer a check-in from its first question; returns the closing message."""
+    m = await press(api, user_id, question, str(leg), contains="lower back")
+    m = await press(api, user_id, m, str(back), contains="numbness")
+    m = await press(api, user_id, m, numb, contains="weak")
+    if weak == "Yes":
+        m = await press(api, user_id, m, "Yes", contains="worse quickly")
+        m = await press(api, user_id, m, worsening or "No", contains="safety")
+    else:
+        m = await press(api, user_id, m, "No", contains="safety")
+    m = await press(api, user_id, m, red, contains="exercises")
+    m = await press(api, user_id, m, exercises, contains="anything else")
+    if note is None:
+        return await press(api, user_id, m, "No note", contains="saved")
+    return await say(api, user_id, note, contains="saved")
+
+
+async def start_checkin(api, user_id: int) -> dict:
+    return await say(api, user_id, "/checkin", contains="leg")
+
+
+def staff_alerts(api) -> list[dict]:
+    return [
+        m for m in api.messages(CLINIC_CHAT) if "URGENT" in m["text"] or "Worsening" in m["text"]
+    ]

@@ -1,0 +1,259 @@
+"""The daily check-in and the clinic's alerts, end to end against the real bot process."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import UTC, datetime, timedelta
+
+from tests.e2e.conftest import CLINIC_CHAT, NOT_STAFF, STAFF
+from tests.e2e.helpers import (
+    checkin,
+    join,
+    last_id,
+    press,
+    say,
+    staff_alerts,
+    start_checkin,
+)
+
+PATIENT = 6001
+
+
+async def entries(db):
+    return [
+        dict(r)
+        for r in await db.rows(
+            "SELECT local_day, leg_pain, back_pain, numbness, weakness, weakness_worsening, "
+            "red_flag, exercises, note FROM checkin_entries ORDER BY local_day"
+        )
+    ]
+
+
+async def test_a_full_checkin_is_stored_as_one_entry_with_every_answer(api, bot, db):
+    first = await join(api, PATIENT, "Sam Taylor")
+    closing = await checkin(
+        api,
+        PATIENT,
+        first,
+        leg=6,
+        back=4,
+        numb="Yes",
+        weak="Yes",
+        worsening="No",
+        exercises="Partly",
+        note="Sat <b>all</b> day & sore",
+    )
+    assert "Leg pain 6/10, back pain 4/10" in closing["text"]
+    assert "first entry" in closing["text"]
+    rows = await entries(db)
+    assert len(rows) == 1
+    row = rows[0]
+    assert (
+        row["leg_pain"],
+        row["back_pain"],
+        bool(row["numbness"]),
+        bool(row["weakness"]),
+        bool(row["weakness_worsening"]),
+        bool(row["red_flag"]),
+        row["exercises"],
+        row["note"],
+    ) == (6, 4, True, True, False, False, "partly", "Sat <b>all</b> day & sore")
+    assert await db.scalar("SELECT count(*) FROM checkin_drafts") == 0
+    # The flow edited one message in place instead of flooding the chat.
+    question_msgs = [m for m in api.messages(PATIENT) if "Daily check-in" in m["text"]]
+    assert len(question_msgs) == 1
+
+
+async def test_second_checkin_same_day_replaces_and_audits(api, bot, db):
+    first = await join(api, PATIENT, "Sam Taylor")
+    await checkin(api, PATIENT, first, leg=5, back=5)
+    q = await start_checkin(api, PATIENT)
+    closing = await checkin(api, PATIENT, q, leg=2, back=1)
+    assert "replaces" in closing["text"]
+    rows = await entries(db)
+    assert [(r["leg_pain"], r["back_pain"]) for r in rows] == [(2, 1)]
+    assert (
+        await db.scalar("SELECT count(*) FROM audit_events WHERE action = 'checkin_replaced'") == 1
+    )
+
+
+async def test_worsening_over_days_raises_exactly_one_routine_alert(api, bot, db):
+    await join(api, PATIENT, "Sam Taylor")
+    await say(api, PATIENT, "/cancel")
+    pid = await db.scalar("SELECT id FROM patients")
+    today = datetime.now(UTC).date()
+    for back in range(1, 5):  # leg 3 on four earlier days: baseline 3.0
+        await db.execute(
+            "INSERT INTO checkin_entries (patient_id, local_day, leg_pain, back_pain, numbness,"
+            " weakness, weakness_worsening, red_flag, exercises, created_at, updated_at) VALUES"
+            " (:p, :d, 3, 2, false, false, false, false, 'yes', :t, :t)",
+            p=pid,
+            d=today - timedelta(days=back),
+            t=datetime.now(UTC),
+        )
+    q = await start_checkin(api, PATIENT)
+    closing = await checkin(api, PATIENT, q, leg=6, back=2)
+    assert "let the clinic know" in closing["text"]
+    alert = await api.wait_for_message(CLINIC_CHAT, lambda m: "Worsening" in m["text"])
+    assert "Sam Taylor" in alert["text"] and "Leg pain 6/10" in alert["text"]
+    buttons = [b["text"] for row in alert["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == ["Acknowledge", "Open diary"]
+    # The same rule firing again (a replaced check-in) updates the alert, not a second one.
+    q = await start_checkin(api, PATIENT)
+    await checkin(api, PATIENT, q, leg=7, back=2)
+    await asyncio.sleep(1.5)
+    assert len(staff_alerts(api)) == 1
+    assert "7/10" in staff_alerts(api)[0]["text"]
+    assert await db.scalar("SELECT count(*) FROM alerts") == 1
+
+
+async def test_red_flag_mid_checkin_advice_first_and_urgent_alert(api, bot, db):
+    first = await join(api, PATIENT, "Sam Taylor")
+    m = await press(api, PATIENT, first, "4", contains="lower back")
+    m = await press(api, PATIENT, m, "3", contains="numbness")
+    m = await press(api, PATIENT, m, "No", contains="weak")
+    m = await press(api, PATIENT, m, "No", contains="safety")
+    after = last_id(api, PATIENT)
+    await api.press(PATIENT, m, "Yes")
+    advice = await api.wait_for_message(PATIENT, after=after)
+    assert "urgent medical help" in advice["text"] and "999" in advice["text"]
+    alert = await api.wait_for_message(CLINIC_CHAT, lambda m: "URGENT" in m["text"])
+    assert "Sam Taylor" in alert["text"]
+    # The check-in carries on below the advice.
+    nxt = await api.wait_for_message(
+        PATIENT, lambda m: "exercises" in m["text"], after=advice["message_id"]
+    )
+    m = await press(api, PATIENT, nxt, "Yes", contains="anything else")
+    await press(api, PATIENT, m, "No note", contains="saved")
+    assert bool((await entries(db))[0]["red_flag"]) is True
+
+
+async def test_red_flag_in_free_text_during_a_flow_wins(api, bot, db):
+    first = await join(api, PATIENT, "Sam Taylor")
+    await press(api, PATIENT, first, "4", contains="lower back")
+    advice = await say(
+        api, PATIENT, "sorry, also since this morning I can't feel when I need to pee"
+    )
+    assert "urgent medical help" in advice["text"]
+    alert = await api.wait_for_message(CLINIC_CHAT, lambda m: "URGENT" in m["text"])
+    assert "pee" in alert["text"]
+    reply = await say(api, PATIENT, "no problems with my bladder, all good there")
+    assert "urgent" not in reply["text"].lower()
+
+
+async def test_alert_survives_502_and_429_and_arrives_exactly_once(api, bot, db):
+    await join(api, PATIENT, "Sam Taylor")
+    # Only the clinic chat's sends fail: first two 502s, then two 429s with retry_after.
+    api.fail_next("sendMessage", 2, error_code=502, description="Bad Gateway", chat_id=CLINIC_CHAT)
+    api.fail_next(
+        "sendMessage",
+        2,
+        error_code=429,
+        description="Too Many Requests: retry after 1",
+        retry_after=1,
+        chat_id=CLINIC_CHAT,
+    )
+    advice = await say(api, PATIENT, "I wet myself this morning and didn't feel it")
+    assert "urgent medical help" in advice["text"]
+    await api.wait_for_message(CLINIC_CHAT, lambda m: "URGENT" in m["text"], timeout=30)
+    await asyncio.sleep(1.5)
+    assert len([m for m in api.messages(CLINIC_CHAT) if "URGENT" in m["text"]]) == 1
+    outcomes = [
+        r["outcome"] for r in await db.rows("SELECT outcome FROM alert_attempts ORDER BY id")
+    ]
+    assert outcomes == ["retry", "retry", "retry", "retry", "sent"]
+
+
+async def test_unacknowledged_urgent_alert_is_resent_then_quiet_after_acknowledge(api, bot, db):
+    now = datetime.now(UTC)
+    bot.set_clock(now)
+    await join(api, PATIENT, "Sam Taylor")
+    await say(api, PATIENT, "both legs going weak since lunch", contains="urgent")
+    first = await api.wait_for_message(CLINIC_CHAT, lambda m: "URGENT" in m["text"])
+    bot.set_clock(now + timedelta(minutes=16))
+    again = await api.wait_for_message(
+        CLINIC_CHAT, lambda m: "Not yet acknowledged" in m["text"], after=first["message_id"]
+    )
+    # A non-staff member of the group cannot acknowledge.
+    await api.press(NOT_STAFF, again, "Acknowledge", chat_id=CLINIC_CHAT)
+    await asyncio.sleep(0.5)
+    assert await db.scalar("SELECT status FROM alerts") == "open"
+    assert await db.scalar("SELECT count(*) FROM audit_events WHERE action = 'ack_refused'") == 1
+    await api.press(STAFF, again, "Acknowledge", chat_id=CLINIC_CHAT)
+    acked = await api.wait_for_message(
+        CLINIC_CHAT,
+        lambda m: m["message_id"] == again["message_id"] and "Acknowledged by" in m["text"],
+    )
+    assert "Dana" in acked["text"]
+    count = len(api.messages(CLINIC_CHAT))
+    bot.set_clock(now + timedelta(minutes=60))
+    await asyncio.sleep(1.5)
+    assert len(api.messages(CLINIC_CHAT)) == count
+    row = (await db.rows("SELECT status, acknowledged_by FROM alerts"))[0]
+    assert (row["status"], row["acknowledged_by"]) == ("acknowledged", STAFF)
+
+
+async def test_kill_9_mid_checkin_and_carry_on_after_restart(api, bot, db):
+    first = await join(api, PATIENT, "Sam Taylor")
+    m = await press(api, PATIENT, first, "5", contains="lower back")
+    m = await press(api, PATIENT, m, "4", contains="numbness")
+    await bot.stop(signal.SIGKILL)
+    await bot.start()
+    m = await press(api, PATIENT, m, "No", contains="weak")
+    m = await press(api, PATIENT, m, "No", contains="safety")
+    m = await press(api, PATIENT, m, "No", contains="exercises")
+    m = await press(api, PATIENT, m, "Yes", contains="anything else")
+    await press(api, PATIENT, m, "No note", contains="saved")
+    rows = await entries(db)
+    assert [(r["leg_pain"], r["back_pain"]) for r in rows] == [(5, 4)]
+
+
+async def test_old_and_forged_buttons_change_nothing(api, bot, db):
+    first = await join(api, PATIENT, "Sam Taylor")
+    m = await press(api, PATIENT, first, "5", contains="lower back")
+    # The leg-pain buttons are from an answered step now: pressing again is stale.
+    await api.press_button(PATIENT, m, "ci:zzzzzz:lp:9")
+    await api.press_button(PATIENT, m, "ci:" + "x" * 6 + ":bp:99")
+    await api.press_button(PATIENT, m, "al:1:ack")
+    await api.press_button(PATIENT, m, "garbage")
+    await asyncio.sleep(0.8)
+    answers = api.callback_answers()[-4:]
+    assert all(a.get("text") for a in answers)
+    m = await press(api, PATIENT, m, "4", contains="numbness")
+    draft = (await db.rows("SELECT leg_pain, back_pain FROM checkin_drafts"))[0]
+    assert (draft["leg_pain"], draft["back_pain"]) == (5, 4)
+
+
+async def test_a_long_note_is_kept_and_the_patient_asked_to_shorten(api, bot, db):
+    first = await join(api, PATIENT, "Sam Taylor")
+    m = await press(api, PATIENT, first, "2", contains="lower back")
+    m = await press(api, PATIENT, m, "2", contains="numbness")
+    m = await press(api, PATIENT, m, "No", contains="weak")
+    m = await press(api, PATIENT, m, "No", contains="safety")
+    m = await press(api, PATIENT, m, "No", contains="exercises")
+    m = await press(api, PATIENT, m, "Yes", contains="anything else")
+    long_note = ("My back was stiff this morning. " * 130)[:4000]
+    ask = await say(api, PATIENT, long_note, contains="shorter")
+    assert await db.scalar("SELECT note FROM checkin_drafts") == long_note
+    await press(api, PATIENT, ask, "Keep it as it is", new_message=True, contains="saved")
+    assert (await entries(db))[0]["note"] == long_note
+
+
+async def test_staff_commands_show_patients_diary_alerts_and_discharge(api, bot, db):
+    first = await join(api, PATIENT, "Sam Taylor")
+    await checkin(api, PATIENT, first, leg=4, back=3)
+    pid = await db.scalar("SELECT id FROM patients")
+    msg = await say(api, STAFF, "/patients", chat_id=CLINIC_CHAT)
+    assert "Sam Taylor" in msg["text"] and "leg 4 back 3" in msg["text"]
+    msg = await say(api, STAFF, f"/patient {pid}", chat_id=CLINIC_CHAT)
+    assert "leg 4 back 3" in msg["text"]
+    msg = await say(api, STAFF, "/alerts", chat_id=CLINIC_CHAT)
+    assert "No open alerts" in msg["text"]
+    msg = await say(api, PATIENT, f"/patient {pid}")
+    assert "only for the clinic's staff" in msg["text"]
+    msg = await say(api, STAFF, f"/discharge {pid}", chat_id=CLINIC_CHAT)
+    assert "discharged" in msg["text"]
+    assert await db.scalar("SELECT status FROM patients") == "discharged"
+    assert await db.scalar("SELECT count(*) FROM checkin_entries") == 1
+    assert await db.scalar("SELECT count(*) FROM audit_events WHERE action = 'diary_viewed'") == 1

@@ -1,0 +1,138 @@
+"""Storage on SQLite and PostgreSQL: the guarantees the rest of the bot relies on."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from bot.rules.escalation import Decision
+from bot.services import invites
+from bot.services.alerts import raise_alert
+from storage.models import Alert, Patient
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+async def add_patient(db, user_id=5001, name="Sam Taylor") -> Patient:
+    async with db.uow() as uow:
+        p = await uow.patients.add(
+            Patient(
+                telegram_user_id=user_id,
+                chat_id=user_id,
+                name=name,
+                status="active",
+                consented_at=NOW,
+                checkin_time="09:00",
+                timezone="Europe/London",
+                enrolled_on=date(2026, 3, 1),
+                created_at=NOW,
+            )
+        )
+        await uow.commit()
+        return p
+
+
+async def test_times_come_back_as_aware_utc(db):
+    p = await add_patient(db)
+    async with db.uow() as uow:
+        again = await uow.patients.get(p.id)
+    assert again.created_at == NOW and again.created_at.tzinfo is not None
+
+
+async def test_an_invite_is_consumed_once_even_when_two_try_at_once(db):
+    async with db.uow() as uow:
+        inv = await invites.create_invite(uow, "Sam", created_by=1, now=NOW, valid_days=14)
+        await uow.commit()
+        invite, problem = await invites.find_valid(uow, inv.code, NOW)
+    assert problem == ""
+
+    async def consume():
+        async with db.uow() as uow:
+            ok = await uow.invites.consume(invite.id, NOW)
+            await uow.commit()
+            return ok
+
+    results = await asyncio.gather(consume(), consume())
+    assert sorted(results) == [False, True]
+    async with db.uow() as uow:
+        assert (await invites.find_valid(uow, inv.code, NOW))[1] == "used"
+
+
+async def test_only_the_hash_of_an_invite_code_is_stored(db):
+    async with db.uow() as uow:
+        inv = await invites.create_invite(uow, "Sam", created_by=1, now=NOW, valid_days=14)
+        await uow.commit()
+    stored = await db.scalar("SELECT code_hash FROM invites")
+    assert inv.code not in stored and stored == invites.hash_code(inv.code)
+
+
+async def test_expired_invite_is_refused(db):
+    async with db.uow() as uow:
+        inv = await invites.create_invite(uow, "Sam", created_by=1, now=NOW, valid_days=14)
+        await uow.commit()
+        _, problem = await invites.find_valid(uow, inv.code, NOW + timedelta(days=14, seconds=1))
+    assert problem == "expired"
+
+
+async def test_one_open_alert_per_patient_and_rule_is_enforced_by_the_database(db):
+    p = await add_patient(db)
+    async with db.uow() as uow:
+        for _ in range(2):
+            uow.session.add(
+                Alert(
+                    patient_id=p.id,
+                    level="worsening",
+                    rule="pain_rise:leg",
+                    reason="x",
+                    figures={},
+                    status="open",
+                    created_at=NOW,
+                    updated_at=NOW,
+                    attempts=0,
+                    sends=0,
+                )
+            )
+        with pytest.raises(IntegrityError):
+            await uow.commit()
+
+
+async def test_a_new_trigger_updates_the_open_alert(db):
+    p = await add_patient(db)
+    d1 = Decision("worsening", "pain_rise:leg", "Leg pain 6/10", {"pain": 6})
+    d2 = Decision("worsening", "pain_rise:leg", "Leg pain 8/10", {"pain": 8})
+    async with db.uow() as uow:
+        _, created1 = await raise_alert(uow, p, d1, NOW)
+        _, created2 = await raise_alert(uow, p, d2, NOW + timedelta(days=1))
+        await uow.commit()
+    assert (created1, created2) == (True, False)
+    rows = await db.rows("SELECT reason, status FROM alerts")
+    assert [tuple(r.values()) for r in rows] == [("Leg pain 8/10", "open")]
+
+
+async def test_two_senders_never_claim_the_same_alert(db):
+    p = await add_patient(db)
+    async with db.uow() as uow:
+        for i in range(20):
+            await raise_alert(uow, p, Decision("worsening", f"r{i}", "x", {}), NOW)
+        await uow.commit()
+
+    async def claim_all():
+        async with db.uow() as uow:
+            ids = await uow.alerts.due_ids(NOW, 100)
+            won = [i for i in ids if await uow.alerts.claim(i, NOW, timedelta(seconds=60))]
+            await uow.commit()
+            return won
+
+    a, b = await asyncio.gather(claim_all(), claim_all())
+    assert len(a) + len(b) == 20 and not set(a) & set(b)
+
+
+async def test_the_same_update_id_is_processed_once(db):
+    async with db.uow() as uow:
+        first = await uow.updates.first_time(77, NOW)
+        again = await uow.updates.first_time(77, NOW)
+        await uow.commit()
+    assert (first, again) == (True, False)

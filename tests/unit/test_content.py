@@ -1,0 +1,72 @@
+"""Every message renders with sample values into HTML that Telegram accepts."""
+
+import pytest
+
+from bot.content import messages, placeholders, text
+from fake_telegram.html import parse_html
+
+SAMPLE = {
+    "name": "Sam <Taylor> & Co",
+    "clinic": "Riverside Physio",
+    "days": 14,
+    "time": "09:00",
+    "clinic_tz": "Europe/London",
+    "timezone": "Europe/London",
+    "day": "Monday 02 March",
+    "answers": "leg 4/10",
+    "length": 4000,
+    "limit": 2000,
+    "leg": 4,
+    "back": 3,
+    "leg_avg": 3.5,
+    "back_avg": 2.0,
+    "leg_trend": "higher",
+    "back_trend": "lower",
+    "reason": "changed bladder or bowel control <b>",
+    "link": "https://t.me/Bot?start=abc",
+    "expires": "16 Mar 09:00",
+    "id": 3,
+    "last": "2026-03-01",
+    "trend": "better",
+    "alerts": 1,
+    "flags": "",
+    "command": "/patient",
+    "enrolled": "2026-03-01",
+    "status": "active",
+    "numb": "no",
+    "weak": "no",
+    "red": "no",
+    "ex": "yes",
+    "note": " | note: <hi>",
+    "level": "urgent",
+    "patient_id": 3,
+    "since": "02 Mar 09:00",
+    "n": 2,
+    "who": "Dana",
+    "at": "02 Mar 09:20",
+    "topic": "What is sciatica?",
+    "answer": "Nerve pain & more",
+    "question": "is the <car park> free?",
+    "why": "Forbidden",
+}
+BUTTONS = {k for k in messages() if k.startswith("btn_")}
+
+
+@pytest.mark.parametrize("key", sorted(set(messages()) - BUTTONS))
+def test_every_message_renders_to_valid_telegram_html(key):
+    values = {p: SAMPLE[p] for p in placeholders(key)}
+    rendered = text(key, **values)
+    plain, _entities = parse_html(rendered)
+    assert 0 < len(plain) <= 4096
+    assert "{" not in rendered, "unfilled placeholder"
+
+
+@pytest.mark.parametrize("key", sorted(BUTTONS))
+def test_button_labels_are_short_plain_text(key):
+    label = messages()[key]
+    assert 0 < len(label) <= 40 and "<" not in label
+
+
+def test_patient_input_is_escaped():
+    rendered = text("relay_to_staff", name="<b>x</b>", patient_id=1, question="a & b")
+    assert "&lt;b&gt;x&lt;/b&gt;" in rendered and "a &amp; b" in rendered

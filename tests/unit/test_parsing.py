@@ -1,0 +1,97 @@
+"""Small parsers that stand between what a user sends and what is stored."""
+
+import pytest
+
+from bot.render import parse_callback
+from bot.sender import SlidingWindow
+from bot.services.checkin import parse_value
+from bot.services.onboarding import parse_hhmm, parse_timezone
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("08:30", "08:30"),
+        ("8:30", "08:30"),
+        ("0830", "08:30"),
+        ("20.15", "20:15"),
+        (" 7:05 ", "07:05"),
+        ("23:59", "23:59"),
+        ("24:00", None),
+        ("7", None),
+        ("noon", None),
+        ("12:60", None),
+        ("", None),
+        ("9:3", None),
+    ],
+)
+def test_typed_check_in_times(raw, expected):
+    assert parse_hhmm(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Europe/Dublin", "Europe/Dublin"),
+        ("europe/dublin", "Europe/Dublin"),
+        ("America/New York", "America/New_York"),
+        ("UTC", "UTC"),
+        ("Mars/Olympus", None),
+        ("../../etc/passwd", None),
+        ("", None),
+    ],
+)
+def test_typed_time_zones(raw, expected):
+    assert parse_timezone(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("step", "raw", "expected"),
+    [
+        ("leg_pain", "0", 0),
+        ("leg_pain", "10", 10),
+        ("leg_pain", "11", None),
+        ("back_pain", "-1", None),
+        ("back_pain", "07", 7),
+        ("back_pain", "x", None),
+        ("numbness", "y", True),
+        ("red_flag", "n", False),
+        ("red_flag", "maybe", None),
+        ("exercises", "partly", "partly"),
+        ("exercises", "yes", "yes"),
+        ("exercises", "1", None),
+        ("note", "skip", "skip"),
+        ("note", "keep", "keep"),
+        ("note", "drop", None),
+        ("unknown", "y", None),
+    ],
+)
+def test_button_values_are_checked_per_step(step, raw, expected):
+    assert parse_value(step, raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("ci:a1b2c3:lp:7", ("ci", "a1b2c3", "lp", "7")),
+        ("ob:ff00aa:c:y", ("ob", "ff00aa", "c", "y")),
+        ("al:42:ack", ("al", "42", "ack", "")),
+        ("xx:1:ack", None),
+        ("ci:a1b2c3:lp:7:extra", None),
+        ("", None),
+        (None, None),
+        ("ci:<script>:lp:7", None),
+        ("al:42:ACK", None),
+    ],
+)
+def test_callback_data_is_parsed_strictly(data, expected):
+    assert parse_callback(data) == expected
+
+
+def test_sliding_window_allows_the_limit_then_waits():
+    w = SlidingWindow(3, 1.0)
+    for t in (0.0, 0.1, 0.2):
+        assert w.wait_time(t) == 0
+        w.take(t)
+    assert w.wait_time(0.3) == pytest.approx(0.7)
+    assert w.wait_time(1.05) == 0
