@@ -1,0 +1,945 @@
+"""Answer patients' free-text questions from the approved FAQ (``bot/content/faq.yaml``).
+
+Pure Python: no Telegram, no database. :meth:`FaqIndex.match` returns the best entry when it is
+confident, and otherwise ``entry=None`` with the closest entries as suggestions, so that the chat
+layer can decline and offer to pass the question to the clinic instead of guessing.
+
+How matching works
+------------------
+Each entry is represented by short documents (its question, its topic and each phrasing), by all
+of them together, and by its answer. A text is normalised: lower case, accents and apostrophes
+folded, contractions expanded, British/American spellings and common synonyms mapped to one form
+(``PT``, ``physical therapy`` and ``physiotherapist`` become ``physio``; ``diskectomy`` becomes
+``discectomy``; ``-ize`` becomes ``-ise``; ``A&E``, ``ER`` and ``emergency room`` become one
+token; every named medicine becomes one token), then split into words and lightly stemmed.
+Stop-words are kept at a small weight (``do I have ...`` is not ``what is ...``). A word the FAQ
+does not know is corrected when it sounds like a known word (``fisio`` -> ``physio``), is a
+compound of one (``overweight`` -> ``weight``) or is one or two edits away from one
+(Damerau-Levenshtein, rapidfuzz). Words also add a feature for their group of near-synonyms
+(``_CONCEPTS``: toddler/baby/child, forgot/missed/skipped, ...).
+
+An entry's score (0 to 1) is a weighted sum of:
+
+* the cosine similarity (TF-IDF, IDF counted over entries) between the question and the entry's
+  best document, mixing words and adjacent word pairs with character 3- to 5-grams, which catch
+  typos and word forms the stemmer misses; the second-best document adds a little;
+* how much of the question's distinctive vocabulary the entry's questions use, together;
+* the same for its answer, which rescues words that no phrasing uses.
+
+Words of the question that the FAQ has never seen still count in the length of the question's
+vector, so "I have shoulder pain" scores low against the back pain entries: that is what makes
+off-topic questions fall below the threshold. A message of several sentences scores as its best
+sentence or the whole, so that a question inside a long story still counts. Everything except
+the query is precomputed at load time (inverted indexes), so a match takes about a millisecond.
+
+How the threshold was calibrated
+--------------------------------
+``DEFAULT_THRESHOLD`` is the output of :func:`calibrate`, run by ``python bench/faq_eval.py``:
+
+1. The evaluation set (``tests/data/faq_eval.yaml``, written before the matcher, as patients ask)
+   is split in two stable halves by a hash of each question (:func:`is_calibration_item`). Only
+   the calibration half is used here; the other half is held out.
+2. Positives: each answerable question of the calibration half gives (best score, is the best
+   entry the right one?). Negatives: the best score of each unanswerable question of the
+   calibration half, plus the ``out_of_scope`` questions at the end of ``faq.yaml`` (prices,
+   other body parts and conditions, small talk, gibberish; never part of the evaluation set).
+3. The threshold minimises the two error rates added together: answerable questions not
+   answered with the right entry (declined, or answered wrongly) plus questions to decline that
+   were answered. That is, it maximises the sum of the two figures the project sets targets for
+   (accuracy and share declined), each as a rate, so neither set outweighs the other by its size.
+   Within the flat optimal range, the midpoint is taken.
+
+The bench prints the calibration again, the figures on the held-out half alone, and the figures
+on the whole file (the targets). A unit test checks that ``DEFAULT_THRESHOLD`` still agrees with a
+fresh calibration, so a change to the FAQ content or the matcher prompts a re-calibration.
+``MatcherConfig``'s weights were set by hand during development, on the calibration half.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+import time
+import unicodedata
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+__all__ = [
+    "DEFAULT_PATH",
+    "DEFAULT_THRESHOLD",
+    "CalibrationResult",
+    "EvalReport",
+    "FaqEntry",
+    "FaqIndex",
+    "FaqMatch",
+    "MatcherConfig",
+    "calibrate",
+    "choose_threshold",
+    "evaluate",
+    "is_calibration_item",
+    "load_entries",
+    "load_eval",
+    "split_eval",
+]
+
+DEFAULT_PATH = Path(__file__).resolve().parent / "content" / "faq.yaml"
+
+#: Minimum score for a confident answer; produced by :func:`calibrate` (see module docstring).
+DEFAULT_THRESHOLD: float = 0.393
+
+KINDS = ("answer", "deferral")
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    id: str
+    topic: str
+    question: str
+    phrasings: tuple[str, ...]
+    answer: str
+    related: tuple[str, ...]
+    kind: str
+
+
+@dataclass(frozen=True)
+class FaqMatch:
+    #: The best entry if the match is confident, otherwise ``None``.
+    entry: FaqEntry | None
+    #: Score of the best entry, between 0 and 1.
+    score: float
+    confident: bool
+    #: The closest other entries (when not confident: the closest ones, best first); only those
+    #: that are at least remotely plausible, so it may be empty for gibberish.
+    alternatives: tuple[FaqEntry, ...]
+
+
+@dataclass(frozen=True)
+class MatcherConfig:
+    """Weights of the matcher (set by hand on the calibration half of the evaluation set)."""
+
+    doc_share: float = 0.7  # an entry's score: its best question (and a little the second) ...
+    entry_share: float = 0.1  # ... how much of the query all its questions cover ...
+    answer_share: float = 0.2  # ... and how much its answer covers
+    word_weight: float = 0.7  # share of words in a question's similarity (rest: char n-grams)
+    second_doc_weight: float = 0.2  # weight of an entry's second-best question
+    stop_weight: float = 0.15  # weight of a stop-word relative to a content word
+    concept_weight: float = 0.5  # weight of a word's group of near-synonyms (_CONCEPTS)
+    bigram_weight: float = 0.6  # weight of a pair of adjacent words
+    oov_weight: float = 1.0  # weight of an unknown word, relative to the rarest known word
+    oov_exponent: float = 0.7  # n unknown words weigh like n ** oov_exponent of them
+    char_ngrams: tuple[int, ...] = (3, 4, 5)
+    alt_floor: float = 0.5  # alternatives must score at least alt_floor * threshold
+    max_alternatives: int = 3
+
+
+# --------------------------------------------------------------------------------------------
+# Text normalisation
+# --------------------------------------------------------------------------------------------
+
+_PHRASES: tuple[tuple[str, str], ...] = (
+    (r"[\u2018\u2019\u02bc`\u00b4]", "'"),
+    (r"\bcan'?t\b|\bcannot\b|\bcan not\b|\bunable to\b", " cannot "),
+    (r"\bwon't\b", "will not"),
+    (r"\bshan't\b", "shall not"),
+    (r"n't\b", " not"),
+    (r"'m\b", " am"),
+    (r"'re\b", " are"),
+    (r"'ve\b", " have"),
+    (r"'ll\b", " will"),
+    (r"'d\b", " would"),
+    (r"'s\b", ""),
+    (r"\ba\s*(?:&|and|n)\s*e\b", " aande "),
+    (r"\bemergency (?:room|department)s?\b|\bcasualty\b", " aande "),
+    (r"\bphysical therap(?:y|ist|ists|ies)\b|\bphysio ?therap(?:y|ist|ists|ies)\b", " physio "),
+    (r"\bpain ?killers?\b|\bpain (?:relief|medication|medicine|meds|tablets|pills)\b",
+     " painkiller "),
+    (r"\banti[- ]?inflammator(?:y|ies)\b", " antiinflammatory "),
+    (r"\bco[- ]?codamol\b", " cocodamol "),
+    (r"\bcheck[- ]?ins?\b", " checkin "),
+    (r"\bflare[- ]?ups?\b", " flare "),
+    (r"\b(?:fit|sick|doctor|doctors|gp) notes?\b", " fitnote "),
+    (r"\bx[- ]?rays?\b", " xray "),
+    (r"\bpins and needles\b", " tingling "),
+    (r"\bget(?:ting)? rid of\b", " rid "),
+    (r"\bfor good\b|\bonce and for all\b|\bforever\b", " permanent "),
+    (r"\bcauda equina\b", " caudaequina "),
+    (r"\bred[- ]flags?\b", " redflag "),
+    (r"\b[ls] ?[1-5]\b", " spinelevel "),
+    (r"\bon my own\b|\bby itself\b", " on its own "),
+    (r"\bworkouts?\b", " exercise "),
+    (r"\bhow (long|many|often|much|far|soon)\b", r" how\1 "),
+    (r"\bboth (?:of )?(?:my |your |the )?legs\b", " bothlegs "),
+    (r"\bcom(?:e|es|ing) back\b", " comeback "),
+    (r"\b(?:work|figure|find)(?:s|ed|ing)? out\b|\bfound out\b", " determine "),
+    (r"\b(?:carr(?:y|ies|ied|ying)|keep(?:s|ing)?|kept) (?:on|going|up)\b", " continue "),
+    (r"\bg(?:o|oes|one|oing) away\b", " goaway "),
+)
+_PHRASE_RES = tuple((re.compile(p), r) for p, r in _PHRASES)
+
+_DRUGS = (
+    "ibuprofen nurofen advil motrin naproxen naprosyn aleve paracetamol acetaminophen tylenol "
+    "panadol aspirin cocodamol codeine tramadol gabapentin pregabalin lyrica amitriptyline "
+    "duloxetine diazepam valium morphine oramorph diclofenac voltarol celecoxib nortriptyline "
+    "oxycodone dihydrocodeine solpadeine"
+)
+
+_SYNONYMS: dict[str, str] = {
+    # physiotherapy
+    "physiotherapy": "physio", "physiotherapist": "physio", "physiotherapists": "physio",
+    "physios": "physio", "pt": "physio", "therapist": "physio", "therapists": "physio",
+    # American -> British spellings and word forms
+    "program": "programme", "programs": "programme", "programmes": "programme",
+    "center": "centre", "diskectomy": "discectomy", "microdiskectomy": "microdiscectomy",
+    "disk": "disc", "disks": "disc", "discs": "disc", "tire": "tyre", "tires": "tyre",
+    "vacuum": "hoover", "vacuuming": "hoover", "hoovering": "hoover", "hoover": "hoover",
+    "stomach": "front", "tummy": "front", "belly": "front",
+    "sneakers": "trainers", "sweatpants": "tracksuit", "joggers": "tracksuit",
+    "soccer": "football", "couch": "sofa", "okay": "ok", "alright": "ok",
+    "er": "aande", "911": "999", "112": "999", "ambulance": "999", "sciatic": "sciatica",
+    "awake": "sleep", "insomnia": "sleep",
+    # body and bodily functions
+    "bum": "buttock", "butt": "buttock", "backside": "buttock", "buttocks": "buttock",
+    "pee": "bladder", "peeing": "bladder", "wee": "bladder", "urine": "bladder",
+    "urinate": "bladder", "urinating": "bladder", "poo": "bowel", "poop": "bowel",
+    "bowels": "bowel", "feet": "foot", "legs": "leg",
+    "numbness": "numb", "tingly": "tingling", "tingle": "tingling", "tingles": "tingling",
+    "weakness": "weak", "achy": "ache", "aching": "ache", "aches": "ache", "ached": "ache",
+    "soreness": "sore", "painful": "pain", "pains": "pain",
+    # people and places
+    "doctor": "gp", "doctors": "gp", "doc": "gp", "physician": "gp",
+    "kid": "child", "kids": "child", "children": "child", "toddler": "child", "baby": "child",
+    "job": "work", "office": "work", "boss": "employer",
+    "human": "person", "someone": "person", "somebody": "person", "staff": "person",
+    # medicines
+    "meds": "medication", "medicine": "medication", "medicines": "medication",
+    "medications": "medication", "pills": "medication", "pill": "medication",
+    "tablets": "medication", "tablet": "medication",
+    # general
+    "operation": "surgery", "operations": "surgery", "operate": "surgery",
+    "surgical": "surgery", "surgeries": "surgery",
+    "appointment": "session", "appointments": "session", "visit": "session",
+    "visits": "session",
+    "worsen": "worse", "worsening": "worse", "aggravate": "worse", "aggravating": "worse",
+    "curable": "cure", "cured": "cure", "permanently": "permanent",
+    "prevention": "prevent", "preventing": "prevent",
+    "diagnosis": "diagnose", "diagnosed": "diagnose", "diagnosing": "diagnose",
+    "exam": "examine", "examination": "examine",
+    "information": "data", "info": "data", "details": "data",
+    "privacy": "private", "confidential": "private", "erase": "delete",
+    "speak": "talk", "ring": "call", "rearrange": "change", "reschedule": "change",
+    "painkiller": "medication", "extra": "more", "additional": "more", "max": "maximum",
+    "forgot": "forget", "forgotten": "forget", "felt": "feel", "slept": "sleep",
+    "woke": "wake", "went": "go", "lay": "lie", "lying": "lie", "sat": "sit", "ran": "run",
+    "hike": "walk", "hiking": "walk", "stroll": "walk", "jog": "run", "jogging": "run",
+    "running": "run",
+}
+for _drug in _DRUGS.split():
+    _SYNONYMS[_drug] = "drugname"
+
+# Groups of words patients use for the same idea. A word keeps its own feature and also adds
+# its group's, at a lower weight, so that "toddler" meets "baby" and "forgot" meets "missed".
+_CONCEPTS: dict[str, str] = {
+    "stop": "stop quit finish end cease pause",
+    "recur": "return recur recurrence relapse comeback again",
+    "heal": "heal recover better improve settle ease resolve goaway",
+    "miss": "miss skip forget",
+    "exercise": "exercise stretch stretches rehab programme routine",
+    "child": "child grandchild",
+    "lift": "lift carry pick bend bending hoover housework gardening shopping heavy",
+    "data": "data diary answers entries records record store stored",
+    "see": "see read access view share shared",
+    "private": "private secure safe",
+    "sleep": "sleep bed night mattress pillow",
+    "sit": "sit chair desk sofa seat cushion computer",
+    "drive": "drive car journey journeys clutch",
+    "work": "work employer fitnote",
+    "walk": "walk walking",
+    "sport": "sport gym run swim swimming cycle cycling yoga pilates football golf weights",
+    "heat": "heat hot warm bath",
+    "cold": "ice cold frozen",
+    "numb": "numb tingling",
+    "weak": "weak strength",
+    "harm": "worse harm damage injure harmful risky dangerous flare aggravate",
+    "scan": "scan mri xray imaging ct",
+    "surgery": "surgery discectomy laminectomy microdiscectomy surgeon",
+    "medicine": "medication drugname antiinflammatory dose",
+    "emergency": "emergency 999 aande urgent urgently hospital",
+    "continence": "bladder bowel wet toilet incontinence",
+    "saddle": "saddle groin genitals",
+    "contact": "contact call phone email message talk reach touch",
+    "clothes": "wear clothes clothing shorts jeans trainers undress undressed dress leggings "
+    "tracksuit",
+    "needle": "needle needles needling acupuncture",
+    "manual": "manual massage hands mobilisation glide glides floss flossing",
+    "goal": "goal goals aim aims achieve objective objectives outcome outcomes point purpose",
+    "duration": "howlong week weeks month months duration last",
+    "count": "howmany number often frequent howoften",
+    "assess": "diagnose assess assessment examine test tests check determine",
+    "continue": "continue maintain maintenance",
+    "cause": "cause causes trigger triggers",
+    "prevent": "prevent avoid protect",
+    "cure": "cure permanent rid fix completely",
+    "bot": "bot app diary checkin command commands reminder reminders progress chart",
+    "delete": "delete remove",
+    "rest": "rest lie stay",
+}
+_STOPWORDS = frozenset(
+    """
+    a about above again against all also am an and any anything are as at be because been being
+    bit but by can could did do does doing done dont down during each even every few for from
+    further get gets getting go goes going gone got had has have having he her here hers herself
+    him himself his how however i if in into is it its itself just kind know like lot me might
+    mine most much must my myself need needs no nor not now of on once only or other ought our
+    ours ourselves out over own please quite right same shall she should since so some something
+    sort still such tell than that the their theirs them themselves then there these they thing
+    things think this those through to too um under until up us very want was way we well were
+    what whats when where which while who whom why will with would yes yet you your yours
+    yourself yourselves wat
+    exactly actually really basically normally usually generally honestly literally maybe
+    perhaps probably anyway though whether else ever already quick quickly simply
+    hi hello hey hiya ok good thank thanks cheers bye goodbye sorry lol
+    """.split()
+)
+
+_TOKEN_RE = re.compile(r"[a-z0-9]+")
+_KEEP_NUMBERS = frozenset({"999", "111"})
+_MAX_CHARS = 1500  # a longer message is matched on its beginning and its end
+_SENTENCE_RE = re.compile(r"(?<=[.!?;])\s+|\n+")
+_IZE_RE = re.compile(r"iz(e|es|ed|ing|ation|ations)$")
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    for pattern, repl in _PHRASE_RES:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def _canon(token: str) -> str:
+    token = _SYNONYMS.get(token, token)
+    if len(token) > 4:
+        token = _IZE_RE.sub(r"is\1", token)
+    return token
+
+
+_TAG_RE = re.compile(r"<[^>]*>")
+
+
+def _strip_html(text: str) -> str:
+    return _TAG_RE.sub(" ", text).replace("&amp;", "&")
+
+
+def _raw_tokens(text: str) -> list[str]:
+    return [_canon(t) for t in _TOKEN_RE.findall(_fold(text))]
+
+
+@lru_cache(maxsize=8192)
+def _stem(word: str) -> str:
+    """A deliberately light suffix stripper (both sides of the match use the same one)."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    w = word
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("sses"):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    if w.endswith("ly") and len(w) >= 6:
+        w = w[:-2]
+    for suffix in ("ing", "ed"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: -len(suffix)]
+            if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz":
+                w = w[:-1]
+            break
+    if w.endswith(("e", "y")) and len(w) > 4:
+        w = w[:-1]
+    elif w.endswith("e") and len(w) > 3:
+        w = w[:-1]
+    return w
+
+
+def _concept_map() -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for name, words in _CONCEPTS.items():
+        for w in words.split():
+            stem = _stem(_canon(w))
+            if name not in out.setdefault(stem, []):
+                out[stem].append(name)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _sound_key(word: str) -> str:
+    key = word.replace("ph", "f").replace("ck", "k").replace("y", "i").replace("z", "s")
+    key = re.sub(r"(.)\1+", r"\1", key)
+    return key.rstrip("e")
+
+
+_CONCEPT_OF = _concept_map()
+
+
+# --------------------------------------------------------------------------------------------
+# Index
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Space:
+    """One sparse TF-IDF space: an inverted index from feature to (document, weight)."""
+
+    postings: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    idf: dict[str, float] = field(default_factory=dict)
+    oov_idf: float = 1.0
+    n_docs: int = 0
+
+
+def _build_space(
+    docs: Sequence[dict[str, float]], doc_entry: Sequence[int], n_entries: int
+) -> _Space:
+    entry_features: list[set[str]] = [set() for _ in range(n_entries)]
+    for feats, e in zip(docs, doc_entry, strict=True):
+        entry_features[e].update(feats)
+    df: dict[str, int] = {}
+    for feats in entry_features:
+        for f in feats:
+            df[f] = df.get(f, 0) + 1
+    idf = {f: math.log((n_entries + 1) / (d + 1)) + 1.0 for f, d in df.items()}
+    space = _Space(idf=idf, oov_idf=math.log(n_entries + 1) + 1.0, n_docs=len(docs))
+    for i, feats in enumerate(docs):
+        vec = {f: w * idf[f] for f, w in feats.items()}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        for f, v in vec.items():
+            space.postings.setdefault(f, []).append((i, v / norm))
+    return space
+
+
+def _cosines(
+    space: _Space,
+    feats: dict[str, float],
+    oov_scale: float,
+    skip: set[str],
+    oov_exponent: float = 1.0,
+) -> list[float]:
+    """Cosine of the query with every document; unknown features count in the query's norm."""
+    acc = [0.0] * space.n_docs
+    norm2 = 0.0
+    unknown2 = 0.0
+    n_unknown = 0
+    for f, w in feats.items():
+        idf = space.idf.get(f)
+        if idf is None:
+            if f not in skip:
+                v = w * space.oov_idf * oov_scale
+                unknown2 += v * v
+                n_unknown += 1
+            continue
+        v = w * idf
+        norm2 += v * v
+        for doc, dv in space.postings[f]:
+            acc[doc] += v * dv
+    if n_unknown:
+        # Beyond the first few, unknown words are mostly the story around a question.
+        norm2 += unknown2 / n_unknown * n_unknown**oov_exponent
+    if norm2 <= 0.0:
+        return acc
+    inv = 1.0 / math.sqrt(norm2)
+    return [a * inv for a in acc]
+
+
+def _coverage(space: _Space, feats: dict[str, float], oov_scale: float) -> list[float]:
+    """Share of the query's (IDF-weighted, squared) mass found in each document, each word
+    counted by how distinctive it is (0 for a word every document has, 1 for a word of one)."""
+    acc = [0.0] * space.n_docs
+    norm2 = 0.0
+    top = space.oov_idf - 1.0
+    for f, w in feats.items():
+        idf = space.idf.get(f)
+        v = w * (space.oov_idf * oov_scale if idf is None else idf)
+        norm2 += v * v
+        if idf is not None:
+            gain = v * v * (idf - 1.0) / top
+            for doc, _ in space.postings[f]:
+                acc[doc] += gain
+    if norm2 <= 0.0:
+        return acc
+    return [a / norm2 for a in acc]
+
+
+_Token = tuple[str, bool, bool]  # (word, is a stop-word?, known to the FAQ?)
+
+
+class FaqIndex:
+    """The FAQ entries with everything the matcher needs precomputed."""
+
+    def __init__(
+        self,
+        entries: Iterable[FaqEntry],
+        *,
+        threshold: float | None = None,
+        config: MatcherConfig | None = None,
+        out_of_scope: Iterable[str] = (),
+    ) -> None:
+        self.entries: tuple[FaqEntry, ...] = tuple(entries)
+        self.threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+        self.config = config or MatcherConfig()
+        #: Questions the bot must decline; used only for calibration.
+        self.out_of_scope: tuple[str, ...] = tuple(out_of_scope)
+        self._by_id = {e.id: e for e in self.entries}
+        if len(self._by_id) != len(self.entries):
+            raise ValueError("duplicate FAQ entry ids")
+        n = len(self.entries)
+
+        texts: list[str] = []
+        self._doc_entry: list[int] = []
+        for ei, entry in enumerate(self.entries):
+            seen: set[str] = set()
+            for text in (entry.question, entry.topic, *entry.phrasings):
+                key = " ".join(_raw_tokens(text))
+                if key and key not in seen:
+                    seen.add(key)
+                    texts.append(text)
+                    self._doc_entry.append(ei)
+
+        # Vocabulary for spelling correction: content words of the questions and answers.
+        vocab: dict[str, int] = {}
+        for text in [*texts, *(e.answer for e in self.entries)]:
+            for tok in _raw_tokens(_strip_html(text)):
+                if tok not in _STOPWORDS:
+                    vocab[tok] = vocab.get(tok, 0) + 1
+        self._vocab = vocab
+        self._vocab_list = sorted(vocab, key=lambda w: (-vocab[w], w))
+        self._known_stems = {_stem(w) for w in vocab}
+        self._sound: dict[str, str] = {}
+        for w in self._vocab_list:
+            self._sound.setdefault(_sound_key(w), w)
+        self._correct = lru_cache(maxsize=16384)(self._correct_uncached)
+
+        word_docs, char_docs = [], []
+        for text in texts:
+            words, chars = self._features(self._tokens(text, correct=False))
+            word_docs.append(words)
+            char_docs.append(chars)
+        self._words = _build_space(word_docs, self._doc_entry, n)
+        self._chars = _build_space(char_docs, self._doc_entry, n)
+        # Each entry as one document (all its questions together).
+        entry_docs: list[dict[str, float]] = [{} for _ in range(n)]
+        for feats, e in zip(word_docs, self._doc_entry, strict=True):
+            entry_docs[e].update(feats)
+        self._entry_words = _build_space(entry_docs, range(n), n)
+        # The answers, as weak evidence for words the phrasings do not use.
+        answer_docs = [
+            self._features(self._tokens(_strip_html(e.answer), correct=False), pairs=False)[0]
+            for e in self.entries
+        ]
+        answer_docs = [{f: w for f, w in d.items() if w >= 1.0} for d in answer_docs]
+        self._answers = _build_space(answer_docs, range(n), n)
+
+    # ---- loading ----------------------------------------------------------------------------
+
+    @classmethod
+    def load(
+        cls,
+        path: Path | None = None,
+        *,
+        threshold: float | None = None,
+        config: MatcherConfig | None = None,
+    ) -> FaqIndex:
+        """Load ``bot/content/faq.yaml`` (or ``path``) and build the index."""
+        entries, out_of_scope = load_entries(path)
+        return cls(entries, threshold=threshold, config=config, out_of_scope=out_of_scope)
+
+    def get(self, entry_id: str) -> FaqEntry | None:
+        return self._by_id.get(entry_id)
+
+    # ---- features ---------------------------------------------------------------------------
+
+    def _correct_uncached(self, tok: str) -> str | None:
+        """The known word a misspelt token stands for, or ``None``."""
+        if len(tok) < 4 or not tok.isalpha():
+            return None
+        key = _sound_key(tok)
+        sound = self._sound.get(key) if len(key) >= 4 else None
+        if sound is not None:
+            return sound
+        if len(tok) >= 7:
+            # A compound of a known word: "overweight" -> "weight", "backache" -> "back".
+            for cut in range(3, len(tok) - 4):
+                if tok[cut:] in self._vocab:
+                    return tok[cut:]
+            for cut in range(len(tok) - 3, 3, -1):
+                if tok[:cut] in self._vocab:
+                    return tok[:cut]
+        if len(tok) < 6:
+            return None
+        max_dist = 1 if len(tok) < 9 else 2
+        best = process.extractOne(
+            tok,
+            self._vocab_list,
+            scorer=DamerauLevenshtein.distance,
+            score_cutoff=max_dist,
+        )
+        if best is None:
+            return None
+        word = best[0]
+        # Two edits including the first letter is more often another word than a typo.
+        if best[1] > 1 and word[0] != tok[0]:
+            return None
+        return word
+
+    def _tokens(self, text: str, *, correct: bool) -> list[_Token]:
+        out: list[_Token] = []
+        for tok in _raw_tokens(text):
+            if tok in _STOPWORDS or (tok.isdigit() and tok not in _KEEP_NUMBERS):
+                out.append((tok, True, True))
+            elif not correct or tok in self._vocab or _stem(tok) in self._known_stems:
+                out.append((tok, False, True))
+            else:
+                fixed = self._correct(tok)
+                out.append((fixed, False, True) if fixed is not None else (tok, False, False))
+        return out
+
+    def _features(
+        self, tokens: list[_Token], *, pairs: bool = True
+    ) -> tuple[dict[str, float], dict[str, float]]:
+        cfg = self.config
+        words: dict[str, float] = {}
+        chars: dict[str, float] = {}
+        content = [_stem(t) for t, stop, _ in tokens if not stop]
+        for t, stop, _ in tokens:
+            if stop and cfg.stop_weight > 0:
+                words.setdefault(t, cfg.stop_weight)
+        for s in content:
+            words[s] = 1.0
+        if cfg.concept_weight > 0:
+            for s in content:
+                for c in _CONCEPT_OF.get(s, ()):
+                    key = f"~{c}"
+                    words[key] = max(words.get(key, 0.0), cfg.concept_weight)
+        if pairs:
+            for a, b in zip(content, content[1:], strict=False):
+                words[f"{a}_{b}"] = cfg.bigram_weight
+        for tok, stop, _ in tokens:
+            if stop:
+                continue
+            padded = f"<{tok}>"
+            for n in cfg.char_ngrams:
+                for i in range(len(padded) - n + 1):
+                    chars[padded[i : i + n]] = 1.0
+        return words, chars
+
+    # ---- matching ---------------------------------------------------------------------------
+
+    def scores(self, text: str) -> list[float]:
+        """The score of every entry for ``text`` (same order as :attr:`entries`).
+
+        A message of several sentences scores as the best of the whole and of each sentence, so
+        that the question in a long story is not drowned by the story.
+        """
+        if len(text) > _MAX_CHARS:
+            text = text[: _MAX_CHARS // 2] + " " + text[-_MAX_CHARS // 2 :]
+        best = self._scores_of(self._tokens(text, correct=True))
+        parts = _SENTENCE_RE.split(text)
+        if len(parts) > 1:
+            for part in parts:
+                tokens = self._tokens(part, correct=True)
+                if sum(1 for _, stop, _ in tokens if not stop) < 2:
+                    continue  # "Who is right?" on its own says nothing about the topic
+                for i, v in enumerate(self._scores_of(tokens)):
+                    if v > best[i]:
+                        best[i] = v
+        return best
+
+    def _scores_of(self, tokens: list[_Token]) -> list[float]:
+        n_entries = len(self.entries)
+        if not any(not stop for _, stop, _ in tokens):
+            return [0.0] * n_entries
+        cfg = self.config
+        words, _ = self._features(tokens)
+        # Unseen pairs of known words are not evidence against a match, nor is a word unknown to
+        # the questions whose group is known (its group feature stands for it): ignore them.
+        skip = {f for f in words if "_" in f or f in _CONCEPT_OF}
+        # Character n-grams of unknown words are already counted once, in the word space.
+        chars: dict[str, float] = {}
+        for tok, stop, known in tokens:
+            if stop:
+                continue
+            padded = f"<{tok}>"
+            for n in cfg.char_ngrams:
+                for i in range(len(padded) - n + 1):
+                    g = padded[i : i + n]
+                    if known or g in self._chars.idf:
+                        chars[g] = 1.0
+        wcos = _cosines(self._words, words, cfg.oov_weight, skip, cfg.oov_exponent)
+        ccos = _cosines(self._chars, chars, cfg.oov_weight, set(), cfg.oov_exponent)
+        best = [0.0] * n_entries
+        second = [0.0] * n_entries
+        ww = cfg.word_weight
+        for doc, e in enumerate(self._doc_entry):
+            s = ww * wcos[doc] + (1.0 - ww) * ccos[doc]
+            if s > best[e]:
+                best[e], second[e] = s, best[e]
+            elif s > second[e]:
+                second[e] = s
+        g = cfg.second_doc_weight
+        if g:
+            best = [(b + g * s2) / (1.0 + g) for b, s2 in zip(best, second, strict=True)]
+        unigrams = {f: w for f, w in words.items() if "_" not in f and w >= 1.0}
+        ecos = _coverage(self._entry_words, unigrams, cfg.oov_weight)
+        acov = _coverage(self._answers, unigrams, cfg.oov_weight)
+        a, b, c = cfg.doc_share, cfg.entry_share, cfg.answer_share
+        return [a * best[i] + b * ecos[i] + c * acov[i] for i in range(n_entries)]
+
+    def match(self, text: str) -> FaqMatch:
+        scores = self.scores(text or "")
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])
+        if not order:
+            return FaqMatch(None, 0.0, False, ())
+        top = order[0]
+        top_score = round(scores[top], 4)
+        confident = top_score >= self.threshold and top_score > 0.0
+        floor = self.config.alt_floor * self.threshold
+        rest = order[1:] if confident else order
+        alternatives = tuple(
+            self.entries[i] for i in rest[: self.config.max_alternatives] if scores[i] >= floor
+        )
+        return FaqMatch(
+            entry=self.entries[top] if confident else None,
+            score=top_score,
+            confident=confident,
+            alternatives=alternatives,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Loading content
+# --------------------------------------------------------------------------------------------
+
+
+def load_entries(path: Path | None = None) -> tuple[tuple[FaqEntry, ...], tuple[str, ...]]:
+    """Parse the FAQ file: the entries and the ``out_of_scope`` calibration questions."""
+    data = yaml.safe_load(Path(path or DEFAULT_PATH).read_text(encoding="utf-8"))
+    entries = []
+    for raw in data["entries"]:
+        kind = raw.get("kind", "answer")
+        if kind not in KINDS:
+            raise ValueError(f"FAQ entry {raw.get('id')!r}: unknown kind {kind!r}")
+        entries.append(
+            FaqEntry(
+                id=str(raw["id"]),
+                topic=str(raw["topic"]),
+                question=str(raw["question"]),
+                phrasings=tuple(str(p) for p in raw.get("phrasings") or ()),
+                answer=str(raw["answer"]).strip(),
+                related=tuple(str(r) for r in raw.get("related") or ()),
+                kind=kind,
+            )
+        )
+    return tuple(entries), tuple(str(q) for q in data.get("out_of_scope") or ())
+
+
+def load_eval(path: Path) -> tuple[list[tuple[str, str]], list[str]]:
+    """Read an evaluation file: ``answerable`` (question, id) pairs and ``unanswerable``."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    answerable = [(str(item["q"]), str(item["id"])) for item in data.get("answerable") or ()]
+    unanswerable = [str(q) for q in data.get("unanswerable") or ()]
+    return answerable, unanswerable
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    n_answerable: int
+    n_correct: int
+    n_unanswerable: int
+    n_declined: int
+    median_ms: float
+    p95_ms: float
+    #: (question, expected id, matched id or None, score) for answerable questions missed.
+    misses: tuple[tuple[str, str, str | None, float], ...]
+    #: (question, matched id, score) for unanswerable questions that were answered.
+    false_answers: tuple[tuple[str, str, float], ...]
+
+    @property
+    def accuracy(self) -> float:
+        return self.n_correct / self.n_answerable if self.n_answerable else 0.0
+
+    @property
+    def declined_rate(self) -> float:
+        return self.n_declined / self.n_unanswerable if self.n_unanswerable else 0.0
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = math.floor(k), math.ceil(k)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def evaluate(
+    index: FaqIndex, answerable: Sequence[tuple[str, str]], unanswerable: Sequence[str]
+) -> EvalReport:
+    """Top-1 accuracy (confident and correct), share declined, and time per question."""
+    times: list[float] = []
+    misses: list[tuple[str, str, str | None, float]] = []
+    false_answers: list[tuple[str, str, float]] = []
+
+    def timed(q: str) -> FaqMatch:
+        t0 = time.perf_counter()
+        m = index.match(q)
+        times.append((time.perf_counter() - t0) * 1000.0)
+        return m
+
+    correct = 0
+    for q, expected in answerable:
+        m = timed(q)
+        if m.confident and m.entry is not None and m.entry.id == expected:
+            correct += 1
+        else:
+            misses.append((q, expected, m.entry.id if m.entry else None, m.score))
+    declined = 0
+    for q in unanswerable:
+        m = timed(q)
+        if not m.confident:
+            declined += 1
+        else:
+            assert m.entry is not None
+            false_answers.append((q, m.entry.id, m.score))
+    return EvalReport(
+        n_answerable=len(answerable),
+        n_correct=correct,
+        n_unanswerable=len(unanswerable),
+        n_declined=declined,
+        median_ms=statistics.median(times) if times else 0.0,
+        p95_ms=_percentile(times, 0.95),
+        misses=tuple(misses),
+        false_answers=tuple(false_answers),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Calibration
+# --------------------------------------------------------------------------------------------
+
+
+def is_calibration_item(question: str) -> bool:
+    """Stable half of the evaluation set used to calibrate the threshold (the rest is held out).
+
+    The split hashes the question's words, so it does not depend on the order of the file and
+    an item stays on its side when others are added.
+    """
+    key = " ".join(_TOKEN_RE.findall(question.lower()))
+    return zlib.crc32(key.encode("utf-8")) % 2 == 0
+
+
+def split_eval(
+    answerable: Sequence[tuple[str, str]], unanswerable: Sequence[str]
+) -> tuple[tuple[list[tuple[str, str]], list[str]], tuple[list[tuple[str, str]], list[str]]]:
+    """((calibration answerable, unanswerable), (held-out answerable, unanswerable))."""
+    cal = ([a for a in answerable if is_calibration_item(a[0])],
+           [q for q in unanswerable if is_calibration_item(q)])
+    test = ([a for a in answerable if not is_calibration_item(a[0])],
+            [q for q in unanswerable if not is_calibration_item(q)])
+    return cal, test
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    threshold: float
+    #: On the calibration data, at that threshold: answerable questions answered correctly ...
+    accuracy: float
+    #: ... and questions to decline that were declined.
+    declined: float
+    n_positives: int
+    n_negatives: int
+
+
+def choose_threshold(
+    positives: Sequence[tuple[float, bool]],
+    negatives: Sequence[float],
+    *,
+    wrong_answer_cost: float = 1.0,
+) -> float:
+    """The threshold minimising the error rates (midpoint of the best range of thresholds).
+
+    ``positives`` are (score, best entry is right?) for answerable questions, ``negatives`` the
+    best scores of questions to decline. The cost is the rate of answerable questions not
+    answered right (declined: 1, answered with a wrong entry: ``wrong_answer_cost``) plus
+    ``wrong_answer_cost`` times the rate of questions to decline that were answered. Both are
+    rates, so the two sets weigh the same whatever their sizes.
+    """
+    points = sorted({round(s, 4) for s, _ in positives} | {round(s, 4) for s in negatives})
+    candidates = [0.0] + [(a + b) / 2 for a, b in zip(points, points[1:], strict=False)]
+    candidates.append(points[-1] + 1e-3 if points else 1.0)
+
+    def cost(t: float) -> float:
+        pos = 0.0
+        for s, ok in positives:
+            if s >= t:
+                pos += 0.0 if ok else wrong_answer_cost
+            else:
+                pos += 1.0
+        neg = sum(wrong_answer_cost for s in negatives if s >= t)
+        return pos / max(len(positives), 1) + neg / max(len(negatives), 1)
+
+    costs = [cost(t) for t in candidates]
+    best = min(costs)
+    best_idx = [i for i, c in enumerate(costs) if c <= best + 1e-12]
+    # The optimal candidates form one or more runs; take the middle of the longest run.
+    runs: list[list[int]] = []
+    for i in best_idx:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    run = max(runs, key=len)
+    return (candidates[run[0]] + candidates[run[-1]]) / 2
+
+
+def calibrate(
+    index: FaqIndex,
+    answerable: Sequence[tuple[str, str]],
+    unanswerable: Sequence[str],
+    *,
+    wrong_answer_cost: float = 1.0,
+) -> CalibrationResult:
+    """Choose the confidence threshold on the calibration half of an evaluation set.
+
+    Only the items for which :func:`is_calibration_item` is true are used, plus the index's
+    ``out_of_scope`` questions as extra questions to decline; the other half stays held out.
+    """
+    (cal_a, cal_u), _ = split_eval(answerable, unanswerable)
+    positives = []
+    for q, expected in cal_a:
+        scores = index.scores(q)
+        best = max(range(len(scores)), key=scores.__getitem__)
+        positives.append((scores[best], index.entries[best].id == expected))
+    negatives = [max(index.scores(q), default=0.0) for q in [*cal_u, *index.out_of_scope]]
+    t = choose_threshold(positives, negatives, wrong_answer_cost=wrong_answer_cost)
+    return CalibrationResult(
+        threshold=t,
+        accuracy=sum(1 for s, ok in positives if ok and s >= t) / max(len(positives), 1),
+        declined=sum(1 for s in negatives if s < t) / max(len(negatives), 1),
+        n_positives=len(positives),
+        n_negatives=len(negatives),
+    )
