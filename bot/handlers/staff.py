@@ -66,7 +66,6 @@ async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             link=link,
             expires=render.clinic_time(inv.expires_at, s.settings),
         ),
-        disable_web_page_preview=True,
     )
 
 

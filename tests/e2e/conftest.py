@@ -121,3 +121,5 @@ async def bot(api, db_url, tmp_path):
     await proc.start()
     yield proc
     await proc.stop()
+    # Shown by pytest only when the test failed.
+    print("---- bot log (tail) ----\n" + "\n".join(proc.log().splitlines()[-60:]))
