@@ -27,7 +27,7 @@ from telegram.ext import (
 
 from bot import outbox
 from bot.clock import Clock, make_clock
-from bot.handlers import checkin, common, onboarding, questions, routing, staff
+from bot.handlers import checkin, common, onboarding, privacy, questions, routing, staff
 from bot.sender import Sender
 from bot.services.context import Services
 from bot.settings import Settings
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 PATIENT_COMMANDS = [
     ("checkin", "Record today's pain and symptoms"),
     ("faq", "Answers to common questions"),
+    ("mydata", "A file with everything stored about you"),
+    ("deleteme", "Erase everything stored about you"),
     ("help", "What I can do"),
     ("cancel", "Stop what we are doing"),
 ]
@@ -119,6 +121,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     app.add_handler(CommandHandler("cancel", common.cancel_command, private))
     app.add_handler(CommandHandler("checkin", checkin.checkin_command, private))
     app.add_handler(CommandHandler("faq", questions.faq_command, private))
+    app.add_handler(CommandHandler("mydata", privacy.mydata_command, private))
+    app.add_handler(CommandHandler("deleteme", privacy.deleteme_command, private))
     app.add_handler(CommandHandler("invite", staff.invite_command))
     app.add_handler(CommandHandler("patients", staff.patients_command))
     app.add_handler(CommandHandler("patient", staff.patient_command))

@@ -110,6 +110,8 @@ async def run_demo(script: str | None = None, out=sys.stdout) -> None:
     lines = (await asyncio.to_thread(Path(script).read_text)).splitlines() if script else None
     print(f"Recovery diary demo (database: {workdir / 'demo.db'})\n{HELP}", file=out)
     async with app:
+        # run_polling() would call these hooks; the demo drives the application itself.
+        await app.post_init(app)
         await app.start()
         await app.updater.start_polling(poll_interval=0.0, timeout=5)
         try:
@@ -140,5 +142,6 @@ async def run_demo(script: str | None = None, out=sys.stdout) -> None:
         finally:
             await app.updater.stop()
             await app.stop()
+            await app.post_shutdown(app)
             await api.stop()
     print("\nDemo finished.", file=out)

@@ -20,11 +20,30 @@ class Markup(str):
     """A value that is already safe HTML (rendered by us, not typed by a user)."""
 
 
+# A line starting with one of these begins a new line on the phone; any other line continues
+# the one above (the YAML is wrapped for editors, not for small screens).
+_LINE_STARTS = ("•", "/", "<b>", "⚠️", "✅", "🚨", "🔁", "📝", "❓", "💬")
+
+
+def unwrap(block: str) -> str:
+    paragraphs = []
+    for para in block.strip().split("\n\n"):
+        lines: list[str] = []
+        for line in para.splitlines():
+            line = line.strip()
+            if lines and not line.startswith(_LINE_STARTS):
+                lines[-1] += " " + line
+            else:
+                lines.append(line)
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
 @cache
 def messages() -> dict[str, str]:
     with open(CONTENT_DIR / "messages.yaml", encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
-    return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+    return {k: unwrap(v) for k, v in data.items()}
 
 
 def placeholders(key: str) -> set[str]:

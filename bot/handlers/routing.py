@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot import render
 from bot.content import text
-from bot.handlers import questions
+from bot.handlers import privacy, questions
 from bot.handlers.checkin import checkin_button, checkin_note
 from bot.handlers.common import svc
 from bot.handlers.onboarding import onboarding_button, onboarding_text
@@ -52,6 +52,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await checkin_button(update, context, a, b, c)
     elif area == "al" and a.isdigit() and len(a) <= 12 and b in ("ack", "dia") and not c:
         await alert_button(update, context, b, int(a))
+    elif area == "dm" and not c:
+        await privacy.deleteme_button(update, context, a, b)
     elif area == "fq" and b in ("show", "ask") and not c:
         await questions.faq_button(update, context, a, b)
     else:

@@ -182,3 +182,31 @@ async def test_the_token_never_appears_in_the_bot_log(api, bot):
     assert "bot @RecoveryDiaryBot ready" in log  # the log is real and was written
     assert TOKEN not in log
     assert TOKEN.split(":")[1] not in log
+
+
+async def test_mydata_sends_the_patients_own_data_and_deleteme_really_erases(api, bot, db):
+    import json
+
+    first = await join(api, PATIENT, "Sam Taylor")
+    await press(api, PATIENT, first, "5", contains="lower back")
+    await api.send_text(PATIENT, "/mydata")
+    for _ in range(100):
+        if api.documents(PATIENT):
+            break
+        await asyncio.sleep(0.05)
+    doc = api.documents(PATIENT)[-1]
+    data = json.loads(doc["file_bytes"])
+    assert data["patient"]["name"] == "Sam Taylor"
+    assert data["checkin_in_progress"][0]["leg_pain"] == 5
+    # Someone else pressing the erase button (forged) changes nothing.
+    confirm = await say(api, PATIENT, "/deleteme", contains="permanently erase")
+    await api.press_button(PATIENT, confirm, "dm:999:yes")
+    await asyncio.sleep(0.5)
+    assert await db.scalar("SELECT count(*) FROM patients") == 1
+    await press(api, PATIENT, confirm, "Yes, erase everything", contains="erased")
+    for table in ("patients", "checkin_entries", "checkin_drafts", "invites", "alerts",
+                  "relayed_questions", "conversations"):
+        assert await db.scalar(f"SELECT count(*) FROM {table}") == 0, table
+    assert await db.scalar("SELECT count(*) FROM audit_events WHERE patient_id IS NOT NULL") == 0
+    assert await db.scalar(f"SELECT count(*) FROM audit_events WHERE actor_id = {PATIENT}") == 0
+    assert await db.scalar("SELECT count(*) FROM audit_events WHERE action = 'patient_erased'") == 1

@@ -70,3 +70,10 @@ def test_button_labels_are_short_plain_text(key):
 def test_patient_input_is_escaped():
     rendered = text("relay_to_staff", name="<b>x</b>", patient_id=1, question="a & b")
     assert "&lt;b&gt;x&lt;/b&gt;" in rendered and "a &amp; b" in rendered
+
+
+def test_wrapped_yaml_lines_become_flowing_text_but_lists_stay_lists():
+    from bot.content import unwrap
+
+    block = "Hello there,\nhow are you?\n\n<b>Menu</b>\n/a: one\n/b: two and\nmore\n• item\n"
+    assert unwrap(block) == "Hello there, how are you?\n\n<b>Menu</b>\n/a: one\n/b: two and more\n• item"

@@ -1,0 +1,71 @@
+"""/mydata and /deleteme."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from bot.content import label, text
+from bot.handlers.common import svc
+from bot.render import button
+from bot.services import privacy
+
+
+async def _registered(update: Update, context) -> object | None:
+    async with svc(context).uow() as uow:
+        return await uow.patients.by_user(update.effective_user.id)
+
+
+async def mydata_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    s = svc(context)
+    patient = await _registered(update, context)
+    if patient is None:
+        await update.effective_message.reply_text(
+            text("not_registered", clinic=s.settings.clinic_name)
+        )
+        return
+    async with s.uow() as uow:
+        data = await privacy.export(uow, patient, s.now())
+    await update.effective_message.reply_document(
+        data, filename="my-recovery-diary.json", caption=text("mydata_caption")
+    )
+
+
+async def deleteme_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    s = svc(context)
+    if await _registered(update, context) is None:
+        await update.effective_message.reply_text(
+            text("not_registered", clinic=s.settings.clinic_name)
+        )
+        return
+    uid = update.effective_user.id
+    await update.effective_message.reply_text(
+        text("deleteme_confirm"),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    button(label("btn_erase"), f"dm:{uid}:yes"),
+                    button(label("btn_keep"), f"dm:{uid}:no"),
+                ]
+            ]
+        ),
+    )
+
+
+async def deleteme_button(update: Update, context, owner: str, answer: str) -> None:
+    s = svc(context)
+    query = update.callback_query
+    # The button names its owner: nobody can press someone else's erase button.
+    if owner != str(update.effective_user.id) or answer not in ("yes", "no"):
+        await query.answer(text("stale_button"), show_alert=True)
+        return
+    await query.answer()
+    if answer == "no":
+        await query.edit_message_text(text("deleteme_kept"))
+        return
+    async with s.uow() as uow:
+        erased = await privacy.erase(uow, update.effective_user.id, s.now())
+    if not erased:
+        await query.edit_message_text(text("stale_button"))
+        return
+    await query.edit_message_text(text("deleteme_done", clinic=s.settings.clinic_name))

@@ -1,0 +1,89 @@
+"""A patient's control over their data: a copy of everything (/mydata), and erasure (/deleteme).
+
+Erasure deletes the patient row and, through foreign keys, their diary, drafts, alerts and
+relayed questions; the audit events that name them (some hold previous diary values) and their
+invite (it holds their name) go too. One anonymous audit event records that an erasure happened.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from sqlalchemy import delete, select
+
+from storage.models import (
+    Alert,
+    AlertAttempt,
+    AuditEvent,
+    CheckinDraft,
+    CheckinEntry,
+    Invite,
+    Patient,
+    RelayedQuestion,
+)
+from storage.uow import UnitOfWork
+
+
+def _row(obj, skip: tuple[str, ...] = ()) -> dict:
+    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns if c.key not in skip}
+
+
+def _default(value: object) -> str:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+async def export(uow: UnitOfWork, patient: Patient, now: datetime) -> bytes:
+    s = uow.session
+    pid = patient.id
+
+    async def rows(model, order):
+        result = await s.scalars(select(model).where(model.patient_id == pid).order_by(order))
+        return [_row(r) for r in result]
+
+    data = {
+        "exported_at": now,
+        "patient": _row(patient, skip=("invite_id",)),
+        "diary": await rows(CheckinEntry, CheckinEntry.local_day),
+        "checkin_in_progress": await rows(CheckinDraft, CheckinDraft.started_at),
+        "alerts_to_the_clinic": await rows(Alert, Alert.created_at),
+        "questions": await rows(RelayedQuestion, RelayedQuestion.created_at),
+        "activity_log": await rows(AuditEvent, AuditEvent.id),
+    }
+    await uow.audit.record(
+        now, "patient", "data_exported", actor_id=patient.telegram_user_id, patient_id=pid
+    )
+    await uow.commit()
+    return json.dumps(data, default=_default, indent=2, ensure_ascii=False).encode()
+
+
+async def erase(uow: UnitOfWork, telegram_user_id: int, now: datetime) -> bool:
+    patient = await uow.patients.by_user(telegram_user_id)
+    if patient is None:
+        return False
+    s = uow.session
+    pid = patient.id
+    # Children first, so this does not depend on the database enforcing ON DELETE CASCADE.
+    for model in (CheckinDraft, CheckinEntry, RelayedQuestion, AuditEvent):
+        await s.execute(delete(model).where(model.patient_id == pid))
+    alert_ids = list(await s.scalars(select(Alert.id).where(Alert.patient_id == pid)))
+    if alert_ids:
+        await s.execute(delete(AlertAttempt).where(AlertAttempt.alert_id.in_(alert_ids)))
+        await s.execute(delete(Alert).where(Alert.id.in_(alert_ids)))
+    invite_id = patient.invite_id
+    await s.delete(patient)
+    await s.flush()
+    if invite_id is not None:
+        await s.execute(delete(Invite).where(Invite.id == invite_id))
+    await uow.conversations.drop(telegram_user_id)
+    # Events the patient caused before they had a patient id (e.g. a cancelled flow).
+    await s.execute(
+        delete(AuditEvent).where(
+            AuditEvent.actor == "patient", AuditEvent.actor_id == telegram_user_id
+        )
+    )
+    await uow.audit.record(now, "patient", "patient_erased")
+    await uow.commit()
+    return True
