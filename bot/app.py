@@ -25,9 +25,19 @@ from telegram.ext import (
     filters,
 )
 
-from bot import outbox
+from bot import outbox, pushes
 from bot.clock import Clock, make_clock
-from bot.handlers import checkin, common, onboarding, privacy, questions, routing, staff
+from bot.handlers import (
+    checkin,
+    common,
+    exercises,
+    onboarding,
+    privacy,
+    questions,
+    routing,
+    staff,
+)
+from bot.handlers import settings as settings_handlers
 from bot.sender import Sender
 from bot.services.context import Services
 from bot.settings import Settings
@@ -37,6 +47,8 @@ log = logging.getLogger(__name__)
 
 PATIENT_COMMANDS = [
     ("checkin", "Record today's pain and symptoms"),
+    ("exercises", "Your exercise plan"),
+    ("settings", "Times, time zone, pause"),
     ("faq", "Answers to common questions"),
     ("mydata", "A file with everything stored about you"),
     ("deleteme", "Erase everything stored about you"),
@@ -48,6 +60,8 @@ STAFF_COMMANDS = [
     ("patients", "All patients with latest scores"),
     ("patient", "A patient's diary: /patient ID"),
     ("alerts", "Open alerts"),
+    ("plans", "Exercise plans"),
+    ("plan", "Assign a plan: /plan ID PLAN"),
     ("discharge", "Discharge a patient: /discharge ID"),
     ("help", "Staff commands"),
 ]
@@ -56,7 +70,9 @@ STAFF_COMMANDS = [
 async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The one repeating job: the database says what is due."""
     s: Services = context.application.bot_data["services"]
+    # Alerts first: a clinic alert never waits behind a batch of reminders.
     await outbox.drain(s.sessionmaker, s.sender, s.settings, s.clock)
+    await pushes.drain(s.sessionmaker, s.sender, s.settings, s.clock)
 
 
 async def _set_commands(app: Application, settings: Settings) -> None:
@@ -77,7 +93,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
 
     async def post_init(app: Application) -> None:
         engine = make_engine(settings.database_url)
-        services = Services(settings, make_sessionmaker(engine), clock, Sender(app.bot))
+        sender = Sender(app.bot, per_second=settings.send_rate_per_second)
+        services = Services(settings, make_sessionmaker(engine), clock, sender)
         services.on_kick = lambda: app.create_task(
             outbox.drain(services.sessionmaker, services.sender, settings, clock)
         )
@@ -121,6 +138,10 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     app.add_handler(CommandHandler("cancel", common.cancel_command, private))
     app.add_handler(CommandHandler("checkin", checkin.checkin_command, private))
     app.add_handler(CommandHandler("faq", questions.faq_command, private))
+    app.add_handler(CommandHandler("exercises", exercises.exercises_command, private))
+    app.add_handler(CommandHandler("settings", settings_handlers.settings_command, private))
+    app.add_handler(CommandHandler("plans", exercises.plans_command))
+    app.add_handler(CommandHandler("plan", exercises.plan_command))
     app.add_handler(CommandHandler("mydata", privacy.mydata_command, private))
     app.add_handler(CommandHandler("deleteme", privacy.deleteme_command, private))
     app.add_handler(CommandHandler("invite", staff.invite_command))

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     default_checkin_time: str = "09:00"
     # How often the background tick looks for due work (alerts to send or re-send).
     tick_seconds: float = Field(default=5.0, gt=0, le=300)
+    # Reminders: a push missed by more than this (downtime) is skipped, not sent late.
+    reminder_grace_hours: float = Field(default=2.0, gt=0, le=24)
+    checkin_nudge_hours: float = Field(default=3.0, gt=0, le=12)
+    # The one sender's pace (Telegram: about 30 a second overall); 0 turns the limit off.
+    send_rate_per_second: int = Field(default=30, ge=0, le=10000)
+    send_concurrency: int = Field(default=32, ge=1, le=1000)
     # Escalation thresholds (DESIGN.md, "Escalation to the clinic").
     worsening_min_points: int = Field(default=2, ge=1, le=10)
     worsening_min_percent: float = Field(default=30.0, ge=0, le=1000)

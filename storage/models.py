@@ -78,6 +78,12 @@ class Patient(Base):
     enrolled_on: Mapped[date] = mapped_column(Date)
     invite_id: Mapped[int | None] = mapped_column(ForeignKey("invites.id"), nullable=True)
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Exercise programme: a plan from bot/content/exercises.yaml and the local reminder times.
+    plan_id: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    exercise_times: Mapped[str] = mapped_column(String(64), default="")  # "10:00,18:00"
+    # Times the patient picked are theirs even at night; clinic defaults respect quiet hours.
+    exercise_times_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime]
     discharged_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
@@ -252,3 +258,71 @@ class RelayedQuestion(Base):
     answer: Mapped[str | None] = mapped_column(Text, nullable=True)
     answered_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Reminder(Base):
+    """A recurring local time for a patient; ``next_at`` (UTC) is when it is next due.
+
+    The database is the schedule: one repeating tick claims rows whose ``next_at`` has come
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), turns each into a ``Push`` and moves ``next_at``
+    on, in one transaction, so a restart or a second process neither loses nor repeats one.
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "kind", "local_time", name="uq_reminder_slot"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # checkin | exercise
+    local_time: Mapped[str] = mapped_column(String(5))
+    next_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Push(Base):
+    """One message to a patient that is due (outbox): a check-in prompt, its nudge, or an
+    exercise reminder. Unique per patient, kind and due instant: never sent twice."""
+
+    __tablename__ = "pushes"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "kind", "due_at", name="uq_push_once"),
+        Index(
+            "ix_pushes_pending",
+            "send_at",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # checkin | nudge | exercise
+    due_at: Mapped[datetime]
+    local_day: Mapped[date] = mapped_column(Date)
+    slot: Mapped[str] = mapped_column(String(5))  # the local "HH:MM" it belongs to
+    send_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(
+        String(12), default="pending"
+    )  # pending|sent|skipped|failed
+    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class ExerciseLog(Base):
+    """Adherence: what the patient answered to an exercise reminder."""
+
+    __tablename__ = "exercise_log"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "local_day", "slot", name="uq_exercise_log_slot"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    local_day: Mapped[date] = mapped_column(Date)
+    slot: Mapped[str] = mapped_column(String(5))
+    status: Mapped[str] = mapped_column(String(8))  # done | snoozed | skipped
+    at: Mapped[datetime]

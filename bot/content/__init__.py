@@ -20,9 +20,11 @@ class Markup(str):
     """A value that is already safe HTML (rendered by us, not typed by a user)."""
 
 
-# A line starting with one of these begins a new line on the phone; any other line continues
-# the one above (the YAML is wrapped for editors, not for small screens).
+# The YAML is wrapped for editors, not for small screens: a line continues the one above when
+# that one was long (wrapped prose), unless it starts a list item or a heading. A short line
+# ends where it ends (a title, a placeholder on its own line).
 _LINE_STARTS = ("•", "/", "<b>", "⚠️", "✅", "🚨", "🔁", "📝", "❓", "💬")
+_WRAPPED = 60
 
 
 def unwrap(block: str) -> str:
@@ -31,7 +33,9 @@ def unwrap(block: str) -> str:
         lines: list[str] = []
         for line in para.splitlines():
             line = line.strip()
-            if lines and not line.startswith(_LINE_STARTS):
+            if lines and len(lines[-1].split("\n")[-1]) >= _WRAPPED and not line.startswith(
+                _LINE_STARTS
+            ):
                 lines[-1] += " " + line
             else:
                 lines.append(line)

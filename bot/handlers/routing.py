@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot import render
 from bot.content import text
-from bot.handlers import privacy, questions
+from bot.handlers import exercises, privacy, questions, settings
 from bot.handlers.checkin import checkin_button, checkin_note
 from bot.handlers.common import svc
 from bot.handlers.onboarding import onboarding_button, onboarding_text
@@ -27,6 +27,8 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     if await _in_checkin_note(update, context):
         return
+    if await _in_settings(update, context):
+        return
     await questions.free_text_question(update, context)
 
 
@@ -37,6 +39,15 @@ async def _in_checkin_note(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if patient is None or patient.status != "active":
         return False
     return await checkin_note(update, context, patient)
+
+
+async def _in_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    s = svc(context)
+    async with s.uow() as uow:
+        patient = await uow.patients.by_user(update.effective_user.id)
+    if patient is None or patient.status != "active":
+        return False
+    return await settings.settings_text(update, context, patient)
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -52,6 +63,12 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await checkin_button(update, context, a, b, c)
     elif area == "al" and a.isdigit() and len(a) <= 12 and b in ("ack", "dia") and not c:
         await alert_button(update, context, b, int(a))
+    elif area == "ex" and not c:
+        await exercises.reminder_button(update, context, a, b)
+    elif area == "ck" and b == "go" and not c:
+        await exercises.checkin_prompt_button(update, context, a)
+    elif area == "st" and not c:
+        await settings.settings_button(update, context, a, b)
     elif area == "dm" and not c:
         await privacy.deleteme_button(update, context, a, b)
     elif area == "fq" and b in ("show", "ask") and not c:

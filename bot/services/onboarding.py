@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from bot.services import invites
+from bot.services import invites, reminders
 from storage.models import Conversation, Patient
 from storage.uow import UnitOfWork
 
@@ -150,6 +150,7 @@ async def choose_timezone(
             created_at=now,
         )
     )
+    await reminders.sync(uow, patient, now)
     await uow.conversations.drop(user_id)
     await uow.audit.record(
         now,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.services import reminders
 from storage.models import Alert, CheckinEntry, Patient
 from storage.uow import UnitOfWork
 
@@ -74,6 +75,8 @@ async def discharge(
     patient.status = "discharged"
     patient.discharged_at = now
     await uow.checkins.drop_draft(patient.id)
+    await reminders.sync(uow, patient, now)  # no more prompts or reminders
+    await reminders.drop_pending(uow, patient.id)
     await uow.audit.record(now, "staff", "discharged", actor_id=staff_id, patient_id=patient.id)
     await uow.commit()
     return patient, True

@@ -48,6 +48,14 @@ SAMPLE = {
     "answer": "Nerve pain & more",
     "question": "is the <car park> free?",
     "why": "Forbidden",
+    "plan": "Early relief",
+    "exercises": "Knee-to-chest stretch, Pelvic tilt",
+    "description": "Gentle start.",
+    "times": "10:00, 18:00",
+    "until": "2026-12-31",
+    "checkin_time": "09:00",
+    "exercise_times": "10:00, 18:00",
+    "paused": "Reminders are on.",
 }
 BUTTONS = {k for k in messages() if k.startswith("btn_")}
 
@@ -75,5 +83,8 @@ def test_patient_input_is_escaped():
 def test_wrapped_yaml_lines_become_flowing_text_but_lists_stay_lists():
     from bot.content import unwrap
 
-    block = "Hello there,\nhow are you?\n\n<b>Menu</b>\n/a: one\n/b: two and\nmore\n• item\n"
-    assert unwrap(block) == "Hello there, how are you?\n\n<b>Menu</b>\n/a: one\n/b: two and more\n• item"
+    long = "This sentence is long enough to have been wrapped by an editor at"
+    block = f"{long}\nthe margin.\n\n<b>Menu</b>\n/a: one\n{long}\nmore\n• item\nshort\n{{x}}\n"
+    assert unwrap(block) == (
+        f"{long} the margin.\n\n<b>Menu</b>\n/a: one\n{long} more\n• item\nshort\n{{x}}"
+    )

@@ -1,0 +1,343 @@
+"""Exercise reminders and check-in prompts, scheduled in the database.
+
+Two steps, each a short transaction that a repeating tick runs:
+
+1. :func:`materialise_due` claims reminders whose ``next_at`` has come (``SKIP LOCKED`` on
+   PostgreSQL; SQLite serialises writers), decides whether the occurrence is still worth
+   sending (grace period, pause, night), writes a :class:`Push` for it, and moves ``next_at``
+   to the next local occurrence. Claiming and advancing happen in the same transaction.
+2. :func:`claim_pushes` hands due pushes to the sender, one claim per row (a conditional
+   update), and :func:`record_push` stores the outcome.
+
+All times are computed with :mod:`bot.rules.schedule` (zoneinfo, correct across DST).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, or_, select, update
+
+from bot.rules import schedule
+from storage.models import CheckinEntry, ExerciseLog, Patient, Push, Reminder
+from storage.uow import UnitOfWork
+
+DEFAULT_EXERCISE_TIMES = ("10:00", "18:00")
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 5
+
+
+def parse_times(raw: str) -> list[str]:
+    return sorted({t for t in (raw or "").split(",") if t})
+
+
+def _t(hhmm: str) -> time:
+    return time.fromisoformat(hhmm)
+
+
+async def sync(uow: UnitOfWork, patient: Patient, now: datetime) -> None:
+    """Make the patient's reminder rows match their settings (times, zone, plan, status).
+
+    A slot that already exists keeps its ``next_at`` unless the zone changed, so re-saving
+    settings never causes a second send of the same occurrence.
+    """
+    s = uow.session
+    wanted: set[tuple[str, str]] = set()
+    if patient.status == "active":
+        wanted.add(("checkin", patient.checkin_time))
+        if patient.plan_id:
+            wanted |= {("exercise", t) for t in parse_times(patient.exercise_times)}
+    existing = {
+        (r.kind, r.local_time): r
+        for r in await s.scalars(select(Reminder).where(Reminder.patient_id == patient.id))
+    }
+    for key, row in existing.items():
+        if key not in wanted:
+            await s.delete(row)
+    for kind, hhmm in wanted - existing.keys():
+        s.add(
+            Reminder(
+                patient_id=patient.id,
+                kind=kind,
+                local_time=hhmm,
+                next_at=schedule.next_occurrence(_t(hhmm), patient.timezone, now),
+            )
+        )
+    await s.flush()
+
+
+async def retime(uow: UnitOfWork, patient: Patient, now: datetime) -> None:
+    """After a time-zone change: recompute every slot's next time from now."""
+    for r in await uow.session.scalars(select(Reminder).where(Reminder.patient_id == patient.id)):
+        r.next_at = schedule.next_occurrence(_t(r.local_time), patient.timezone, now)
+
+
+def _latest_due(r: Reminder, tz: str, now: datetime) -> datetime:
+    """The most recent occurrence at or before now (older missed ones are passed over)."""
+    occ = r.next_at
+    for _ in range(400):  # bounded: at most about a year of downtime is walked
+        nxt = schedule.next_occurrence(_t(r.local_time), tz, occ)
+        if nxt > now:
+            break
+        occ = nxt
+    return occ
+
+
+def _skip_reason(patient: Patient, kind: str, slot: str, day: date) -> str | None:
+    if patient.status != "active":
+        return "discharged"
+    if patient.unreachable:
+        return "unreachable"
+    if patient.paused_until is not None and day <= patient.paused_until:
+        return "paused"
+    chosen = kind == "checkin" or patient.exercise_times_chosen
+    if not schedule.is_allowed_time(_t(slot), chosen):
+        return "night"
+    return None
+
+
+async def materialise_due(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    grace: timedelta,
+    nudge_after: timedelta,
+    limit: int = 1000,
+) -> int:
+    """Turn due reminders into pushes; returns how many reminders were handled."""
+    s = uow.session
+    rows = list(
+        await s.execute(
+            select(Reminder, Patient)
+            .join(Patient, Patient.id == Reminder.patient_id)
+            .where(Reminder.next_at <= now)
+            .order_by(Reminder.next_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=Reminder)
+        )
+    )
+    for r, patient in rows:
+        occ = _latest_due(r, patient.timezone, now)
+        r.next_at = schedule.next_occurrence(_t(r.local_time), patient.timezone, occ)
+        if schedule.decide(occ, now, grace).action != schedule.SEND:
+            continue
+        day = schedule.local_date(occ, patient.timezone)
+        if _skip_reason(patient, r.kind, r.local_time, day):
+            continue
+        s.add(
+            Push(
+                patient_id=patient.id,
+                kind=r.kind,
+                due_at=occ,
+                local_day=day,
+                slot=r.local_time,
+                send_at=occ,
+                status="pending",
+                attempts=0,
+            )
+        )
+        if r.kind == "checkin":
+            nudge_at = schedule.nudge_time(occ, nudge_after)
+            local_nudge = nudge_at.astimezone(ZoneInfo(patient.timezone)).time()
+            if not schedule.in_quiet_hours(local_nudge):
+                s.add(
+                    Push(
+                        patient_id=patient.id,
+                        kind="nudge",
+                        due_at=nudge_at,
+                        local_day=day,
+                        slot=r.local_time,
+                        send_at=nudge_at,
+                        status="pending",
+                        attempts=0,
+                    )
+                )
+    await uow.commit()
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class Job:
+    push: Push
+    patient: Patient
+
+
+async def claim_pushes(uow: UnitOfWork, now: datetime, limit: int = 500) -> list[Job]:
+    s = uow.session
+    rows = list(
+        await s.execute(
+            select(Push, Patient)
+            .join(Patient, Patient.id == Push.patient_id)
+            .where(
+                Push.status == "pending",
+                Push.send_at <= now,
+                or_(Push.claimed_until.is_(None), Push.claimed_until < now),
+            )
+            .order_by(Push.send_at)
+            .limit(limit)
+        )
+    )
+    jobs = []
+    for push, patient in rows:
+        res = await s.execute(
+            update(Push)
+            .where(
+                Push.id == push.id,
+                Push.status == "pending",
+                or_(Push.claimed_until.is_(None), Push.claimed_until < now),
+            )
+            .values(claimed_until=now + LEASE)
+        )
+        if res.rowcount == 1:
+            jobs.append(Job(push, patient))
+    await uow.commit()
+    return jobs
+
+
+async def still_wanted(uow: UnitOfWork, job: Job, now: datetime, grace: timedelta) -> str | None:
+    """Why a claimed push should not go out after all (None: send it)."""
+    push, patient = job.push, job.patient
+    if schedule.decide(push.due_at, now, grace).action == schedule.SKIP:
+        return "stale"
+    reason = _skip_reason(
+        patient, push.kind if push.kind != "nudge" else "checkin", push.slot, push.local_day
+    )
+    if reason:
+        return reason
+    s = uow.session
+    if push.kind in ("checkin", "nudge"):
+        done = await s.scalar(
+            select(CheckinEntry.id).where(
+                CheckinEntry.patient_id == patient.id, CheckinEntry.local_day == push.local_day
+            )
+        )
+        if done is not None:
+            return "checked_in"
+    if push.kind == "exercise":
+        status = await s.scalar(
+            select(ExerciseLog.status).where(
+                ExerciseLog.patient_id == patient.id,
+                ExerciseLog.local_day == push.local_day,
+                ExerciseLog.slot == push.slot,
+            )
+        )
+        if status in ("done", "skipped"):
+            return f"already_{status}"
+    return None
+
+
+async def record_push(
+    uow: UnitOfWork,
+    push_id: int,
+    now: datetime,
+    outcome: str,
+    *,
+    detail: str | None = None,
+    message_id: int | None = None,
+    retry_in: float | None = None,
+) -> None:
+    """outcome: sent | skipped | failed | retry | blocked (the patient blocked the bot)."""
+    push = await uow.session.get(Push, push_id)
+    push.claimed_until = None
+    push.detail = detail
+    if outcome != "skipped":
+        push.attempts += 1
+    if outcome == "retry" and push.attempts < MAX_ATTEMPTS:
+        push.send_at = now + timedelta(seconds=retry_in or 1)
+    elif outcome == "retry":
+        push.status = "failed"
+    elif outcome == "blocked":
+        push.status = "failed"
+        await uow.session.execute(
+            update(Patient).where(Patient.id == push.patient_id).values(unreachable=True)
+        )
+        await uow.audit.record(now, "system", "patient_unreachable", patient_id=push.patient_id)
+    else:
+        push.status = outcome
+    if outcome == "sent":
+        push.sent_at = now
+        push.message_id = message_id
+    await uow.commit()
+
+
+async def log_exercise(
+    uow: UnitOfWork,
+    patient: Patient,
+    push_id: int,
+    answer: str,
+    now: datetime,
+    snooze_minutes: int = 30,
+) -> str:
+    """Done / Snooze / Skip today from a reminder's buttons; returns the status recorded,
+    or '' when the button is not the patient's or is no longer current."""
+    s = uow.session
+    push = await s.get(Push, push_id)
+    if push is None or push.patient_id != patient.id or push.kind != "exercise":
+        return ""
+    today = schedule.local_date(now, patient.timezone)
+    if push.local_day != today:
+        return ""
+    slots = [push.slot]
+    if answer == "skip":  # the rest of today's reminders are skipped too
+        slots = [t for t in parse_times(patient.exercise_times) if t >= push.slot] or slots
+    status = {"done": "done", "snz": "snoozed", "skip": "skipped"}[answer]
+    for slot in slots:
+        row = await s.scalar(
+            select(ExerciseLog).where(
+                ExerciseLog.patient_id == patient.id,
+                ExerciseLog.local_day == today,
+                ExerciseLog.slot == slot,
+            )
+        )
+        if row is None:
+            s.add(
+                ExerciseLog(
+                    patient_id=patient.id, local_day=today, slot=slot, status=status, at=now
+                )
+            )
+        else:
+            row.status, row.at = status, now
+    if answer == "snz":
+        again = schedule.snooze_until(now, snooze_minutes)
+        s.add(
+            Push(
+                patient_id=patient.id,
+                kind="exercise",
+                due_at=again,
+                local_day=today,
+                slot=push.slot,
+                send_at=again,
+                status="pending",
+                attempts=0,
+            )
+        )
+    await uow.audit.record(
+        now,
+        "patient",
+        f"exercise_{status}",
+        actor_id=patient.telegram_user_id,
+        patient_id=patient.id,
+        slot=push.slot,
+    )
+    await uow.commit()
+    return status
+
+
+async def adherence(uow: UnitOfWork, patient_id: int, since: date) -> dict[date, list[str]]:
+    rows = await uow.session.execute(
+        select(ExerciseLog.local_day, ExerciseLog.status).where(
+            ExerciseLog.patient_id == patient_id, ExerciseLog.local_day >= since
+        )
+    )
+    out: dict[date, list[str]] = {}
+    for day, status in rows:
+        out.setdefault(day, []).append(status)
+    return out
+
+
+async def drop_pending(uow: UnitOfWork, patient_id: int) -> None:
+    await uow.session.execute(
+        delete(Push).where(Push.patient_id == patient_id, Push.status == "pending")
+    )
