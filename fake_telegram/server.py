@@ -214,8 +214,10 @@ class FakeBotApi(BotApiMethods):
         username: str | None = None,
         last_name: str | None = None,
         language_code: str = "en",
+        started: bool = False,
     ) -> dict[str, Any]:
-        """Create a Telegram user. The bot cannot message them until they write to it."""
+        """Create a Telegram user. The bot cannot message them until they write to it, unless
+        ``started`` (a user who opened the bot earlier: seeding existing patients)."""
         if user_id <= 0:
             raise ValueError("user ids are positive")
         info: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
@@ -226,6 +228,7 @@ class FakeBotApi(BotApiMethods):
         if language_code:
             info["language_code"] = language_code
         self.users[user_id] = UserState(info)
+        self.users[user_id].started = started
         return dict(info)
 
     def add_group(

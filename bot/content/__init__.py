@@ -33,8 +33,10 @@ def unwrap(block: str) -> str:
         lines: list[str] = []
         for line in para.splitlines():
             line = line.strip()
-            if lines and len(lines[-1].split("\n")[-1]) >= _WRAPPED and not line.startswith(
-                _LINE_STARTS
+            if (
+                lines
+                and len(lines[-1].split("\n")[-1]) >= _WRAPPED
+                and not line.startswith(_LINE_STARTS)
             ):
                 lines[-1] += " " + line
             else:

@@ -92,6 +92,7 @@ async def choose(uow: UnitOfWork, patient: Patient, nonce: str, what: str, now: 
 
 async def typed(uow: UnitOfWork, patient: Patient, raw: str, now: datetime) -> Result | None:
     """A typed value while a settings question is open; None when none is."""
+    patient = await uow.patients.get(patient.id)  # this unit of work's own copy, to change
     conv = await uow.conversations.get(patient.telegram_user_id)
     if conv is None or conv.flow != FLOW or conv.step == "menu":
         return None

@@ -204,8 +204,15 @@ async def test_mydata_sends_the_patients_own_data_and_deleteme_really_erases(api
     await asyncio.sleep(0.5)
     assert await db.scalar("SELECT count(*) FROM patients") == 1
     await press(api, PATIENT, confirm, "Yes, erase everything", contains="erased")
-    for table in ("patients", "checkin_entries", "checkin_drafts", "invites", "alerts",
-                  "relayed_questions", "conversations"):
+    for table in (
+        "patients",
+        "checkin_entries",
+        "checkin_drafts",
+        "invites",
+        "alerts",
+        "relayed_questions",
+        "conversations",
+    ):
         assert await db.scalar(f"SELECT count(*) FROM {table}") == 0, table
     assert await db.scalar("SELECT count(*) FROM audit_events WHERE patient_id IS NOT NULL") == 0
     assert await db.scalar(f"SELECT count(*) FROM audit_events WHERE actor_id = {PATIENT}") == 0
