@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from telegram import InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.clock import Clock
 from bot.content import label, text
@@ -57,72 +57,57 @@ def _seconds(value: object) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)  # type: ignore[arg-type]
 
 
-async def _send(
-    sm: async_sessionmaker, sender: Sender, settings: Settings, clock: Clock, job: reminders.Job
-) -> None:
-    grace = timedelta(hours=settings.reminder_grace_hours)
-    async with UnitOfWork(sm) as uow:
-        why_not = await reminders.still_wanted(uow, job, clock.now(), grace)
-    if why_not:
-        async with UnitOfWork(sm) as uow:
-            await reminders.record_push(uow, job.push.id, clock.now(), "skipped", detail=why_not)
-        return
+async def _send(sender: Sender, job: reminders.Job) -> reminders.Outcome:
     body, markup = render_push(job)
-    outcome, kwargs = "sent", {}
     try:
         msg = await sender.send_message(job.patient.chat_id, body, reply_markup=markup)
-        kwargs = {"message_id": msg.message_id}
+        return reminders.Outcome(job, "sent", message_id=msg.message_id)
     except RetryAfter as exc:
-        outcome, kwargs = "retry", {"retry_in": _seconds(exc.retry_after), "detail": "429"}
+        out = reminders.Outcome(job, "retry", "429", retry_in=_seconds(exc.retry_after))
     except Forbidden as exc:
-        outcome, kwargs = "blocked", {"detail": exc.message}
-    except BadRequest as exc:
-        outcome, kwargs = "failed", {"detail": exc.message}
-    except NetworkError as exc:
-        outcome, kwargs = (
-            "retry",
-            {"retry_in": 2.0 * (job.push.attempts + 1), "detail": exc.message},
-        )
-    except TelegramError as exc:
-        outcome, kwargs = "failed", {"detail": exc.message}
-    if outcome != "sent":
-        log.warning(
-            "push %s to patient %s: %s (%s)",
-            job.push.id,
-            job.patient.id,
-            outcome,
-            kwargs.get("detail"),
-        )
-    async with UnitOfWork(sm) as uow:
-        await reminders.record_push(uow, job.push.id, clock.now(), outcome, **kwargs)
+        out = reminders.Outcome(job, "blocked", exc.message)
+    except NetworkError as exc:  # timeouts and 5xx
+        out = reminders.Outcome(job, "retry", exc.message, retry_in=2.0 * (job.push.attempts + 1))
+    except TelegramError as exc:  # BadRequest and the like: retrying will not help
+        out = reminders.Outcome(job, "failed", exc.message)
+    except Exception as exc:  # noqa: BLE001 - one bad push must not stop the batch
+        log.exception("push %s failed unexpectedly", job.push.id)
+        out = reminders.Outcome(job, "failed", type(exc).__name__)
+    log.warning(
+        "push %s to patient %s: %s (%s)", job.push.id, job.patient.id, out.outcome, out.detail
+    )
+    return out
 
 
 async def dispatch_once(
     sm: async_sessionmaker, sender: Sender, settings: Settings, clock: Clock
 ) -> int:
+    """Materialise due reminders, then claim, send and record one batch of pushes."""
     now = clock.now()
+    grace = timedelta(hours=settings.reminder_grace_hours)
     async with UnitOfWork(sm) as uow:
         await reminders.materialise_due(
             uow,
             now,
-            grace=timedelta(hours=settings.reminder_grace_hours),
+            grace=grace,
             nudge_after=timedelta(hours=settings.checkin_nudge_hours),
+            limit=BATCH,
         )
     async with UnitOfWork(sm) as uow:
         jobs = await reminders.claim_pushes(uow, now, BATCH)
+        skip = await reminders.unwanted(uow, jobs, now, grace) if jobs else {}
     if not jobs:
         return 0
-    # Concurrency bounded by the pool; the sender's limiter keeps the pace legal.
+    outcomes = [reminders.Outcome(j, "skipped", skip[j.push.id]) for j in jobs if j.push.id in skip]
     gate = asyncio.Semaphore(settings.send_concurrency)
 
-    async def one(job):
+    async def one(job: reminders.Job) -> reminders.Outcome:
         async with gate:
-            try:
-                await _send(sm, sender, settings, clock, job)
-            except Exception:  # one bad push must not stop the batch
-                log.exception("push %s failed unexpectedly", job.push.id)
+            return await _send(sender, job)
 
-    await asyncio.gather(*(one(j) for j in jobs))
+    outcomes += await asyncio.gather(*(one(j) for j in jobs if j.push.id not in skip))
+    async with UnitOfWork(sm) as uow:
+        await reminders.record(uow, outcomes, clock.now())
     return len(jobs)
 
 

@@ -6,8 +6,9 @@ Two steps, each a short transaction that a repeating tick runs:
    PostgreSQL; SQLite serialises writers), decides whether the occurrence is still worth
    sending (grace period, pause, night), writes a :class:`Push` for it, and moves ``next_at``
    to the next local occurrence. Claiming and advancing happen in the same transaction.
-2. :func:`claim_pushes` hands due pushes to the sender, one claim per row (a conditional
-   update), and :func:`record_push` stores the outcome.
+2. :func:`claim_pushes` hands a batch of due pushes to the sender (locked rows skipped, the
+   claim written in the same transaction), :func:`unwanted` drops those no longer needed,
+   and :func:`record` stores the outcomes of the batch in one transaction.
 
 All times are computed with :mod:`bot.rules.schedule` (zoneinfo, correct across DST).
 """
@@ -165,11 +166,12 @@ class Job:
 
 
 async def claim_pushes(uow: UnitOfWork, now: datetime, limit: int = 500) -> list[Job]:
+    """Claim a batch of due pushes: locked rows are skipped (PostgreSQL) and the claim is
+    written in the same transaction, so two senders never get the same push."""
     s = uow.session
-    rows = list(
-        await s.execute(
-            select(Push, Patient)
-            .join(Patient, Patient.id == Push.patient_id)
+    ids = list(
+        await s.scalars(
+            select(Push.id)
             .where(
                 Push.status == "pending",
                 Push.send_at <= now,
@@ -177,88 +179,123 @@ async def claim_pushes(uow: UnitOfWork, now: datetime, limit: int = 500) -> list
             )
             .order_by(Push.send_at)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
     )
-    jobs = []
-    for push, patient in rows:
-        res = await s.execute(
-            update(Push)
-            .where(
-                Push.id == push.id,
-                Push.status == "pending",
-                or_(Push.claimed_until.is_(None), Push.claimed_until < now),
-            )
-            .values(claimed_until=now + LEASE)
-        )
-        if res.rowcount == 1:
-            jobs.append(Job(push, patient))
+    if not ids:
+        return []
+    await s.execute(
+        update(Push).where(Push.id.in_(ids)).values(claimed_until=now + LEASE),
+        execution_options={"synchronize_session": False},
+    )
+    rows = await s.execute(
+        select(Push, Patient)
+        .join(Patient, Patient.id == Push.patient_id)
+        .where(Push.id.in_(ids))
+        .order_by(Push.send_at)
+    )
+    jobs = [Job(push, patient) for push, patient in rows]
     await uow.commit()
     return jobs
 
 
-async def still_wanted(uow: UnitOfWork, job: Job, now: datetime, grace: timedelta) -> str | None:
-    """Why a claimed push should not go out after all (None: send it)."""
-    push, patient = job.push, job.patient
-    if schedule.decide(push.due_at, now, grace).action == schedule.SKIP:
-        return "stale"
-    reason = _skip_reason(
-        patient, push.kind if push.kind != "nudge" else "checkin", push.slot, push.local_day
-    )
-    if reason:
-        return reason
+async def unwanted(
+    uow: UnitOfWork, jobs: list[Job], now: datetime, grace: timedelta
+) -> dict[int, str]:
+    """Why some claimed pushes should not go out after all: {push id: reason}."""
     s = uow.session
-    if push.kind in ("checkin", "nudge"):
-        done = await s.scalar(
-            select(CheckinEntry.id).where(
-                CheckinEntry.patient_id == patient.id, CheckinEntry.local_day == push.local_day
+    reasons: dict[int, str] = {}
+    pids = {j.patient.id for j in jobs}
+    days = {j.push.local_day for j in jobs}
+    checked_in = (
+        set(
+            await s.execute(
+                select(CheckinEntry.patient_id, CheckinEntry.local_day).where(
+                    CheckinEntry.patient_id.in_(pids), CheckinEntry.local_day.in_(days)
+                )
             )
         )
-        if done is not None:
-            return "checked_in"
-    if push.kind == "exercise":
-        status = await s.scalar(
-            select(ExerciseLog.status).where(
-                ExerciseLog.patient_id == patient.id,
-                ExerciseLog.local_day == push.local_day,
-                ExerciseLog.slot == push.slot,
+        if any(j.push.kind != "exercise" for j in jobs)
+        else set()
+    )
+    logged = (
+        {
+            (p, d, slot): st
+            for p, d, slot, st in await s.execute(
+                select(
+                    ExerciseLog.patient_id,
+                    ExerciseLog.local_day,
+                    ExerciseLog.slot,
+                    ExerciseLog.status,
+                ).where(ExerciseLog.patient_id.in_(pids), ExerciseLog.local_day.in_(days))
             )
-        )
-        if status in ("done", "skipped"):
-            return f"already_{status}"
-    return None
+        }
+        if any(j.push.kind == "exercise" for j in jobs)
+        else {}
+    )
+    for job in jobs:
+        push, patient = job.push, job.patient
+        kind = "checkin" if push.kind == "nudge" else push.kind
+        if schedule.decide(push.due_at, now, grace).action == schedule.SKIP:
+            reasons[push.id] = "stale"
+        elif reason := _skip_reason(patient, kind, push.slot, push.local_day):
+            reasons[push.id] = reason
+        elif kind == "checkin" and (patient.id, push.local_day) in checked_in:
+            reasons[push.id] = "checked_in"
+        elif logged.get((patient.id, push.local_day, push.slot)) in ("done", "skipped"):
+            reasons[push.id] = "already_" + logged[(patient.id, push.local_day, push.slot)]
+    return reasons
 
 
-async def record_push(
-    uow: UnitOfWork,
-    push_id: int,
-    now: datetime,
-    outcome: str,
-    *,
-    detail: str | None = None,
-    message_id: int | None = None,
-    retry_in: float | None = None,
-) -> None:
-    """outcome: sent | skipped | failed | retry | blocked (the patient blocked the bot)."""
-    push = await uow.session.get(Push, push_id)
-    push.claimed_until = None
-    push.detail = detail
-    if outcome != "skipped":
-        push.attempts += 1
-    if outcome == "retry" and push.attempts < MAX_ATTEMPTS:
-        push.send_at = now + timedelta(seconds=retry_in or 1)
-    elif outcome == "retry":
-        push.status = "failed"
-    elif outcome == "blocked":
-        push.status = "failed"
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one push. outcome: sent | skipped | failed | retry | blocked."""
+
+    job: Job
+    outcome: str
+    detail: str | None = None
+    message_id: int | None = None
+    retry_in: float | None = None
+
+
+async def record(uow: UnitOfWork, outcomes: list[Outcome], now: datetime) -> None:
+    """Store a batch of outcomes in one transaction."""
+    rows = []
+    blocked: set[int] = set()
+    for o in outcomes:
+        push = o.job.push
+        attempts = push.attempts + (0 if o.outcome == "skipped" else 1)
+        row = {
+            "id": push.id,
+            "claimed_until": None,
+            "detail": o.detail,
+            "attempts": attempts,
+            "status": o.outcome,
+            "send_at": push.send_at,
+            "sent_at": None,
+            "message_id": None,
+        }
+        if o.outcome == "retry":
+            if attempts < MAX_ATTEMPTS:
+                row["status"] = "pending"
+                row["send_at"] = now + timedelta(seconds=o.retry_in or 1)
+            else:
+                row["status"] = "failed"
+        elif o.outcome == "blocked":
+            row["status"] = "failed"
+            blocked.add(push.patient_id)
+        elif o.outcome == "sent":
+            row["sent_at"] = now
+            row["message_id"] = o.message_id
+        rows.append(row)
+    if rows:
+        await uow.session.execute(update(Push), rows)
+    if blocked:
         await uow.session.execute(
-            update(Patient).where(Patient.id == push.patient_id).values(unreachable=True)
+            update(Patient).where(Patient.id.in_(blocked)).values(unreachable=True)
         )
-        await uow.audit.record(now, "system", "patient_unreachable", patient_id=push.patient_id)
-    else:
-        push.status = outcome
-    if outcome == "sent":
-        push.sent_at = now
-        push.message_id = message_id
+        for pid in blocked:
+            await uow.audit.record(now, "system", "patient_unreachable", patient_id=pid)
     await uow.commit()
 
 
