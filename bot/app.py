@@ -25,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import outbox, pushes
+from bot import digest_job, outbox, pushes
 from bot.clock import Clock, make_clock
 from bot.handlers import (
     checkin,
@@ -73,6 +73,7 @@ async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     # Alerts first: a clinic alert never waits behind a batch of reminders.
     await outbox.drain(s.sessionmaker, s.sender, s.settings, s.clock)
     await pushes.drain(s.sessionmaker, s.sender, s.settings, s.clock)
+    await digest_job.run_if_due(s.sessionmaker, s.sender, s.settings, s.clock)
 
 
 async def _set_commands(app: Application, settings: Settings) -> None:

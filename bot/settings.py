@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     default_checkin_time: str = "09:00"
     # How often the background tick looks for due work (alerts to send or re-send).
     tick_seconds: float = Field(default=5.0, gt=0, le=300)
+    # When the daily clinic digest (review notes, open alerts) goes to the staff chat.
+    digest_time: str = "08:00"
     # Reminders: a push missed by more than this (downtime) is skipped, not sent late.
     reminder_grace_hours: float = Field(default=2.0, gt=0, le=24)
     checkin_nudge_hours: float = Field(default=3.0, gt=0, le=12)
@@ -79,7 +81,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
 
-    @field_validator("default_checkin_time")
+    @field_validator("default_checkin_time", "digest_time")
     @classmethod
     def _check_time(cls, value: str) -> str:
         time.fromisoformat(value)

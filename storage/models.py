@@ -326,3 +326,13 @@ class ExerciseLog(Base):
     slot: Mapped[str] = mapped_column(String(5))
     status: Mapped[str] = mapped_column(String(8))  # done | snoozed | skipped
     at: Mapped[datetime]
+
+
+class ClinicJob(Base):
+    """A clinic-wide recurring job (the daily digest): ``next_at`` in UTC; a process runs it
+    by moving ``next_at`` on with a conditional update, so it runs once whatever the replicas."""
+
+    __tablename__ = "clinic_jobs"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_at: Mapped[datetime]

@@ -35,7 +35,8 @@ async def raise_alert(
                 status="open",
                 created_at=now,
                 updated_at=now,
-                next_send_at=now,
+                # Review notes are not pushed one by one: they go in the daily digest.
+                next_send_at=None if decision.level == "review" else now,
                 attempts=0,
                 sends=0,
             )
@@ -44,7 +45,7 @@ async def raise_alert(
         alert.reason = decision.reason
         alert.figures = dict(decision.figures)
         alert.updated_at = now
-        alert.next_send_at = now
+        alert.next_send_at = None if decision.level == "review" else now
     await uow.audit.record(
         now,
         "system",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from tests.e2e.conftest import CLINIC_CHAT, NOT_STAFF, STAFF
 from tests.e2e.helpers import (
@@ -267,3 +267,31 @@ async def test_staff_commands_show_patients_diary_alerts_and_discharge(api, bot,
     assert await db.scalar("SELECT status FROM patients") == "discharged"
     assert await db.scalar("SELECT count(*) FROM checkin_entries") == 1
     assert await db.scalar("SELECT count(*) FROM audit_events WHERE action = 'diary_viewed'") == 1
+
+
+async def test_daily_digest_lists_review_notes_once_a_day(api, bot, db):
+    now = datetime(2026, 6, 10, 6, 0, tzinfo=UTC)
+    bot.set_clock(now)
+    await join(api, PATIENT, "Sam Taylor")
+    await say(api, PATIENT, "/cancel")
+    pid = await db.scalar("SELECT id FROM patients")
+    await db.execute("UPDATE patients SET enrolled_on = '2026-06-01'")
+    for day in range(2, 8):  # exercises skipped on each of 2-7 June (5 of the last 7 days)
+        await db.execute(
+            "INSERT INTO checkin_entries (patient_id, local_day, leg_pain, back_pain, numbness,"
+            " weakness, weakness_worsening, red_flag, exercises, created_at, updated_at) VALUES"
+            " (:p, :d, 3, 2, false, false, false, false, 'no', :t, :t)",
+            p=pid,
+            d=date(2026, 6, day),
+            t=now,
+        )
+    bot.set_clock(datetime(2026, 6, 10, 7, 0, tzinfo=UTC))  # 08:00 BST, the digest time
+    digest = await api.wait_for_message(CLINIC_CHAT, lambda m: "Daily digest" in m["text"])
+    assert "Sam Taylor" in digest["text"]
+    assert "exercises" in digest["text"].lower()
+    rules = {r["rule"] for r in await db.rows("SELECT rule FROM alerts WHERE level = 'review'")}
+    assert rules == {"exercises_skipped"}
+    # Review notes are not pushed one by one, and the digest does not repeat the same day.
+    await asyncio.sleep(1.2)
+    assert [m for m in api.messages(CLINIC_CHAT) if "Daily digest" in m["text"]] == [digest]
+    assert not staff_alerts(api)

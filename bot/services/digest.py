@@ -1,0 +1,104 @@
+"""The daily clinic digest: review notes (pure rules in ``bot.rules.escalation``) and a
+summary of open alerts, sent once a day to the staff chat at ``DIGEST_TIME`` clinic time.
+
+Running it is claimed with a conditional update of ``clinic_jobs.next_at`` (first a short lease,
+then the next day once the message is out), so it runs once across replicas and is retried if
+Telegram fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select, update
+
+from bot.rules import schedule
+from bot.rules.escalation import Thresholds, evaluate_review
+from bot.services.alerts import raise_alert
+from bot.services.checkin import to_diary
+from storage.models import Alert, ClinicJob, Patient
+from storage.uow import UnitOfWork
+
+JOB = "digest"
+LEASE = timedelta(minutes=5)
+
+
+async def claim(uow: UnitOfWork, now: datetime, digest_time: str, tz: str) -> bool:
+    """True if this process should build and send the digest now."""
+    s = uow.session
+    job = await s.get(ClinicJob, JOB)
+    if job is None:  # first start: schedule the first one
+        s.add(
+            ClinicJob(
+                name=JOB, next_at=schedule.next_occurrence(time.fromisoformat(digest_time), tz, now)
+            )
+        )
+        await uow.commit()
+        return False
+    res = await s.execute(
+        update(ClinicJob)
+        .where(ClinicJob.name == JOB, ClinicJob.next_at <= now)
+        .values(next_at=now + LEASE)
+    )
+    await uow.commit()
+    return res.rowcount == 1
+
+
+async def done(uow: UnitOfWork, now: datetime, digest_time: str, tz: str) -> None:
+    await uow.session.execute(
+        update(ClinicJob)
+        .where(ClinicJob.name == JOB)
+        .values(next_at=schedule.next_occurrence(time.fromisoformat(digest_time), tz, now))
+    )
+    await uow.commit()
+
+
+@dataclass(frozen=True)
+class Digest:
+    day: date
+    active: int
+    checked_in: int
+    reviews: list[tuple[Patient, Alert]]
+    open_urgent: int
+    open_worsening: int
+    unreachable: list[Patient]
+
+
+async def build(uow: UnitOfWork, now: datetime, t: Thresholds) -> Digest:
+    """Run the review rules for every active patient, keep the review notes as alerts (one
+    open per patient and rule; a note whose rule no longer fires is closed), and summarise."""
+    s = uow.session
+    patients = await uow.patients.list_all()
+    reviews, checked_in, unreachable = [], 0, []
+    for p in patients:
+        today = schedule.local_date(now, p.timezone)
+        entries = await uow.checkins.entries(p.id, since=today - timedelta(days=70))
+        if any(e.local_day == today - timedelta(days=1) for e in entries):
+            checked_in += 1
+        if p.unreachable:
+            unreachable.append(p)
+        paused = p.paused_until is not None and p.paused_until >= today - timedelta(days=1)
+        decisions = (
+            []
+            if paused
+            else evaluate_review([to_diary(e) for e in entries], today, p.enrolled_on, t)
+        )
+        fired = {d.rule for d in decisions}
+        for alert in await uow.alerts.open_alerts(p.id):
+            if alert.level == "review" and alert.rule not in fired:
+                alert.status, alert.updated_at = "resolved", now
+        for d in decisions:
+            alert, _ = await raise_alert(uow, p, d, now)
+            reviews.append((p, alert))
+    opened = list(await s.scalars(select(Alert).where(Alert.status == "open")))
+    await uow.commit()
+    return Digest(
+        day=now.date(),
+        active=len(patients),
+        checked_in=checked_in,
+        reviews=reviews,
+        open_urgent=sum(a.level == "urgent" for a in opened),
+        open_worsening=sum(a.level == "worsening" for a in opened),
+        unreachable=unreachable,
+    )
