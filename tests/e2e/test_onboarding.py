@@ -217,3 +217,28 @@ async def test_mydata_sends_the_patients_own_data_and_deleteme_really_erases(api
     assert await db.scalar("SELECT count(*) FROM audit_events WHERE patient_id IS NOT NULL") == 0
     assert await db.scalar(f"SELECT count(*) FROM audit_events WHERE actor_id = {PATIENT}") == 0
     assert await db.scalar("SELECT count(*) FROM audit_events WHERE action = 'patient_erased'") == 1
+
+
+async def test_operator_invite_from_the_command_line(api, bot, db):
+    import sys
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "invite",
+        "Jo",
+        "Bloggs",
+        env=bot.env,
+        cwd=bot.workdir,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    link = out.decode().strip()
+    assert link.startswith("https://t.me/RecoveryDiaryBot?start=")
+    assert TOKEN not in out.decode() + err.decode()
+    api.add_user(PATIENT, "Jo")
+    msg = await say(api, PATIENT, f"/start {link.split('=')[1]}", contains="Do you agree")
+    assert "Hello Jo Bloggs" in msg["text"]
