@@ -31,7 +31,7 @@ STEP_CODES = {
 CODE_STEPS = {v: k for k, v in STEP_CODES.items()}
 TIME_CHOICES = ("08:00", "09:00", "12:00", "18:00", "20:00")
 CALLBACK_RE = re.compile(
-    r"^(ob|ci|al|fq|dm|ex|ck|st):([A-Za-z0-9-]{1,40}):([a-z]{1,4})(?::([A-Za-z0-9_]{1,16}))?$"
+    r"^(ob|ci|al|fq|dm|ex|ck|st|xe):([A-Za-z0-9-]{1,40}):([a-z]{1,4})(?::([A-Za-z0-9_]{1,16}))?$"
 )
 
 

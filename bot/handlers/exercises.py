@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.content import text
@@ -10,6 +10,7 @@ from bot.exercises import library, render_exercise, render_plan
 from bot.handlers.checkin import begin_checkin
 from bot.handlers.common import svc
 from bot.handlers.staff import _refuse, _reply_long
+from bot.render import button
 from bot.services import patient_settings, reminders
 
 
@@ -67,9 +68,21 @@ async def exercises_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if plan is None:
         await update.effective_message.reply_text(text("no_plan"))
         return
-    await update.effective_message.reply_text(render_plan(plan))
-    for ex in plan.exercises:
-        await update.effective_message.reply_text(render_exercise(ex))
+    # One message with the plan; each exercise opens from its button, not as a flood of texts.
+    rows = [[button(ex.name, f"xe:{ex.id}:show")] for ex in plan.exercises]
+    await update.effective_message.reply_text(
+        render_plan(plan), reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+async def exercise_button(update: Update, context, exercise_id: str) -> None:
+    query = update.callback_query
+    ex = library().exercise(exercise_id)
+    if ex is None:
+        await query.answer(text("stale_button"), show_alert=True)
+        return
+    await query.answer()
+    await context.bot.send_message(update.effective_chat.id, render_exercise(ex))
 
 
 async def reminder_button(update: Update, context, push_ref: str, answer: str) -> None:

@@ -65,6 +65,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await alert_button(update, context, b, int(a))
     elif area == "ex" and not c:
         await exercises.reminder_button(update, context, a, b)
+    elif area == "xe" and b == "show" and not c:
+        await exercises.exercise_button(update, context, a)
     elif area == "ck" and b == "go" and not c:
         await exercises.checkin_prompt_button(update, context, a)
     elif area == "st" and not c:

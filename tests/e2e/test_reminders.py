@@ -107,7 +107,8 @@ async def test_exercise_reminders_done_snooze_and_skip_are_recorded(api, bot, db
     told = await api.wait_for_message(LONDON, lambda m: "exercise plan" in m["text"])
     assert "Early relief" in told["text"]
     plan = await say(api, LONDON, "/exercises", contains="Early relief")
-    assert plan
+    shown = await press(api, LONDON, plan, "Knee-to-chest stretch", new_message=True)
+    assert "When to stop" in shown["text"] and "999" in shown["text"]
 
     async def reminder_at(when):
         after = last_id(api, LONDON)
