@@ -95,3 +95,49 @@ def test_sliding_window_allows_the_limit_then_waits():
         w.take(t)
     assert w.wait_time(0.3) == pytest.approx(0.7)
     assert w.wait_time(1.05) == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1", "2026-06-10"),
+        ("7", "2026-06-16"),
+        ("90", "2026-09-07"),
+        ("91", None),
+        ("0", None),
+        ("2026-06-20", "2026-06-20"),
+        ("2026-06-09", None),
+        ("20/06", "2026-06-20"),
+        ("20/06/2026", "2026-06-20"),
+        ("01/01", None),
+        ("31/02", None),
+        ("soon", None),
+        ("", None),
+    ],
+)
+def test_pause_lengths_and_dates(raw, expected):
+    from datetime import date
+
+    from bot.services.patient_settings import parse_pause
+
+    got = parse_pause(raw, date(2026, 6, 10))
+    assert (got.isoformat() if got else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("10:00, 18:00", ["10:00", "18:00"]),
+        ("18:00 10:00", ["10:00", "18:00"]),
+        ("7:30 and 19:30", ["07:30", "19:30"]),
+        ("10:00,10:00", ["10:00"]),
+        ("9", None),
+        ("10:00, 11:00, 12:00, 13:00, 14:00", None),
+        ("", None),
+        ("10:00, later", None),
+    ],
+)
+def test_exercise_reminder_times(raw, expected):
+    from bot.services.patient_settings import parse_times
+
+    assert parse_times(raw) == expected
