@@ -67,11 +67,15 @@ STAFF_COMMANDS = [
 ]
 
 
-async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The one repeating job: the database says what is due."""
+async def alerts_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Clinic alerts: a job of their own, so they never wait behind a batch of reminders."""
     s: Services = context.application.bot_data["services"]
-    # Alerts first: a clinic alert never waits behind a batch of reminders.
     await outbox.drain(s.sessionmaker, s.sender, s.settings, s.clock)
+
+
+async def reminders_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Reminders, prompts and the daily digest: the database says what is due."""
+    s: Services = context.application.bot_data["services"]
     await pushes.drain(s.sessionmaker, s.sender, s.settings, s.clock)
     await digest_job.run_if_due(s.sessionmaker, s.sender, s.settings, s.clock)
 
@@ -103,10 +107,17 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         app.bot_data["engine"] = engine
         await _set_commands(app, settings)
         app.job_queue.run_repeating(
-            tick,
+            alerts_tick,
+            interval=settings.tick_seconds,
+            first=0.1,
+            name="alerts",
+            job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+        )
+        app.job_queue.run_repeating(
+            reminders_tick,
             interval=settings.tick_seconds,
             first=0.2,
-            name="tick",
+            name="reminders",
             job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
         )
         log.info("bot @%s ready", app.bot.username)

@@ -36,7 +36,9 @@ def cmd_run(args: argparse.Namespace) -> None:
     upgrade(settings.database_url)
     app = build_application(settings)
     app.run_polling(
-        allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY], poll_interval=0.0, timeout=10
+        allowed_updates=[Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY],
+        poll_interval=0.0,
+        timeout=10,
     )
 
 
@@ -111,8 +113,24 @@ def main(argv: list[str] | None = None) -> None:
         print(exc, file=sys.stderr)
         sys.exit(2)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_scrub(str(exc))}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - last resort: never print the token
+        print(f"error: {type(exc).__name__}: {_scrub(str(exc))}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _scrub(message: str) -> str:
+    import os
+
+    from bot.logs import TOKEN_SHAPE
+
+    token = os.environ.get("TELEGRAM_BOT_TOKEN", "")
+    if token:
+        message = message.replace(token, "[REDACTED]")
+    return TOKEN_SHAPE.sub("[REDACTED]", message)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from telegram.error import TelegramError
@@ -54,7 +55,7 @@ async def run_if_due(
         if not await digest.claim(uow, now, *args):
             return False
     async with UnitOfWork(sm) as uow:
-        d = await digest.build(uow, now, settings.thresholds)
+        d = await digest.build(uow, now, settings.thresholds, settings.clinic_timezone)
     lines = render(d)
     try:
         chunk: list[str] = []
@@ -69,4 +70,7 @@ async def run_if_due(
         return False
     async with UnitOfWork(sm) as uow:
         await digest.done(uow, clock.now(), *args)
+        # Daily housekeeping: update ids are only needed to spot re-deliveries (seconds).
+        await uow.updates.prune(clock.now() - timedelta(days=7))
+        await uow.commit()
     return True

@@ -25,7 +25,8 @@ from storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 MAX_BACKOFF = 60.0
-BATCH = 50
+# Small batches: each is sent within its lease even at 20 messages a minute to a group.
+BATCH = 10
 
 
 def alert_keyboard(alert: Alert) -> InlineKeyboardMarkup | None:
@@ -110,10 +111,16 @@ async def _send_one(
         outcome, detail, delay = "retry", f"network: {exc.message}", backoff(alert.attempts + 1)
     except TelegramError as exc:
         outcome, detail = "failed", f"{type(exc).__name__}: {exc.message}"
-        log.error("alert %s could not be delivered to the clinic chat: %s", alert_id, detail)
+        new_id = getattr(exc, "new_chat_id", None)
+        hint = f" (the group is now chat {new_id}: set CLINIC_CHAT_ID)" if new_id else ""
+        log.critical(
+            "alert %s could not be delivered to the clinic chat: %s%s", alert_id, detail, hint
+        )
     now = clock.now()
     async with UnitOfWork(sessionmaker) as uow:
         alert = await uow.alerts.get(alert_id)
+        if alert is None:  # erased (/deleteme) while it was being sent
+            return
         alert.attempts += 1
         alert.claimed_until = None
         alert.last_error = detail
@@ -132,6 +139,10 @@ async def _send_one(
         elif outcome == "retry":
             alert.next_send_at = now + timedelta(seconds=delay)
             log.warning("alert %s: will retry in %.0fs (%s)", alert_id, delay, detail)
+        elif alert.level == "urgent" and alert.status == "open":
+            # An urgent alert is never given up: a misconfigured or migrated group chat is
+            # fixed by a person, and the alert must still arrive once it is.
+            alert.next_send_at = now + timedelta(minutes=settings.alert_renotify_minutes)
         else:
             alert.next_send_at = None
         await uow.alerts.record_attempt(alert_id, now, outcome, detail)

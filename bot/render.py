@@ -31,7 +31,7 @@ STEP_CODES = {
 CODE_STEPS = {v: k for k, v in STEP_CODES.items()}
 TIME_CHOICES = ("08:00", "09:00", "12:00", "18:00", "20:00")
 CALLBACK_RE = re.compile(
-    r"^(ob|ci|al|fq|dm|ex|ck|st|xe):([A-Za-z0-9-]{1,40}):([a-z]{1,4})(?::([A-Za-z0-9_]{1,16}))?$"
+    r"^(ob|ci|al|fq|dm|ex|ck|st|xe):([A-Za-z0-9-]{1,32}):([a-z]{1,4})(?::([A-Za-z0-9_]{1,16}))?$"
 )
 
 
@@ -165,7 +165,9 @@ def checkin_closing(patient: Patient, entry: CheckinEntry, outcome) -> str:
                 back_trend=_trend(entry.back_pain, cmp_.back_avg),
             )
         )
-    if outcome.decisions:
+    if entry.red_flag or entry.weakness_worsening:
+        parts.append(text("next_urgent"))
+    elif outcome.decisions:
         parts.append(text("next_worsening"))
     else:
         parts.append(text("next_routine", time=patient.checkin_time))

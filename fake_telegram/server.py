@@ -267,6 +267,19 @@ class FakeBotApi(BotApiMethods):
             content["entities"] = entities
         return await self._user_message(user_id, chat_id, content, reply_to_message_id)
 
+    async def edit_text(self, user_id: int, message: dict[str, Any], text: str) -> dict[str, Any]:
+        """The user edits a text message they sent earlier (an ``edited_message`` update)."""
+        if message.get("from", {}).get("id") != user_id or "text" not in message:
+            raise ValueError("users can only edit their own text messages")
+        if not text.strip() or len(text) > 4096:
+            raise ValueError("Telegram clients send 1-4096 non-blank characters per message")
+        edited = {**message, "text": text, "edit_date": self._unix_time()}
+        edited.pop("entities", None)
+        if entities := command_entities(text):
+            edited["entities"] = entities
+        self._enqueue("edited_message", edited)
+        return edited
+
     async def send_sticker(
         self, user_id: int, *, chat_id: int | None = None, emoji: str = "👍"
     ) -> dict[str, Any]:

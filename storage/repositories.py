@@ -41,6 +41,13 @@ class PatientRepository(_Repo):
         await self.s.flush()
         return patient
 
+    async def mark_reachable(self, telegram_user_id: int) -> None:
+        await self.s.execute(
+            update(Patient)
+            .where(Patient.telegram_user_id == telegram_user_id, Patient.unreachable.is_(True))
+            .values(unreachable=False)
+        )
+
     async def list_all(self, include_discharged: bool = False) -> list[Patient]:
         q = select(Patient).order_by(Patient.id)
         if not include_discharged:

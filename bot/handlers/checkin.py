@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import render
@@ -11,6 +14,8 @@ from bot.handlers.common import svc
 from bot.handlers.safety import send_urgent_advice
 from bot.services import checkin
 from storage.models import Patient
+
+log = logging.getLogger(__name__)
 
 
 async def begin_checkin(
@@ -65,16 +70,21 @@ async def checkin_button(
     if outcome.status in ("stale", "invalid"):
         await query.answer(text("checkin_stale"), show_alert=True)
         return
-    await query.answer()
     if outcome.urgent:
-        # Safety first: the advice is the next thing the patient sees; the flow then goes on
-        # below it in a fresh message.
-        await query.edit_message_text(
-            render.checkin_question_done(outcome.draft)
-            if outcome.draft
-            else query.message.text_html
-        )
-        await send_urgent_advice(context, patient.chat_id, outcome.urgent[0].reason, kick=True)
+        # Safety first: the advice is the next thing the patient sees, before anything that
+        # could fail (an old callback query, an edit); the flow then goes on below it.
+        # The clinic gets the rule's reason with figures; the patient, plain words.
+        reason = text(f"urgent_reason_{outcome.urgent[0].rule}")
+        await send_urgent_advice(context, patient.chat_id, reason, kick=True)
+        try:
+            await query.answer()
+            await query.edit_message_text(
+                render.checkin_question_done(outcome.draft)
+                if outcome.draft
+                else query.message.text_html
+            )
+        except TelegramError as exc:
+            log.warning("check-in message not updated after urgent advice: %s", exc.message)
         if outcome.status == "question":
             sent = await context.bot.send_message(
                 patient.chat_id,
@@ -84,11 +94,14 @@ async def checkin_button(
             async with s.uow() as uow:
                 await checkin.remember_message(uow, patient.id, sent.message_id)
     elif outcome.status == "question":
+        await query.answer()
         await query.edit_message_text(
             render.checkin_question(outcome.draft),
             reply_markup=render.checkin_keyboard(outcome.draft),
         )
     if outcome.status == "done":
+        if not outcome.urgent:
+            await query.answer()
         await _finished(update, context, patient, outcome, edit=not outcome.urgent)
 
 

@@ -31,14 +31,26 @@ def is_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
 async def drop_duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Runs first. Telegram may deliver an update twice: handle each update id once.
     Updates we do not act on (edits, joins) stop here too."""
-    if update.message is None and update.callback_query is None:
+    edited = update.edited_message
+    if update.message is None and update.callback_query is None and edited is None:
         raise ApplicationHandlerStop
     s = svc(context)
+    user = update.effective_user
     async with s.uow() as uow:
         first = await uow.updates.first_time(update.update_id, s.now())
+        if first and user is not None and update.effective_chat.type == "private":
+            # Writing to the bot again means they unblocked it.
+            await uow.patients.mark_reachable(user.id)
         await uow.commit()
     if not first:
         log.info("update %s delivered again; ignored", update.update_id)
+        raise ApplicationHandlerStop
+    if edited is not None:
+        # An edit is not a new answer, but a red flag typed into one must still be acted on.
+        if edited.chat.type == "private" and (edited.text or edited.caption):
+            from bot.handlers.safety import red_flag_in_text
+
+            await red_flag_in_text(update, context)
         raise ApplicationHandlerStop
 
 
@@ -62,6 +74,11 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def unsupported_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    from bot.handlers.safety import red_flag_in_text
+
+    # A photo or voice note may carry a caption that reports a red flag.
+    if update.effective_message.caption and await red_flag_in_text(update, context):
+        return
     await update.effective_message.reply_text(text("unsupported_media"))
 
 

@@ -87,7 +87,7 @@ async def faq_button(update: Update, context, ref: str, action: str) -> None:
         )
         return
     patient = await _patient(update, context)
-    if patient is None or not ref.isdigit():
+    if patient is None or not ref.isdigit() or len(ref) > 9:
         await query.answer(text("stale_button"), show_alert=True)
         return
     async with s.uow() as uow:

@@ -57,6 +57,12 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(text("stale_button"), show_alert=True)
         return
     area, a, b, c = parsed
+    if area in ("al", "ex", "ck", "dm") and not (a.isdigit() and len(a) <= 12):
+        await query.answer(text("stale_button"), show_alert=True)
+        return
+    if area in ("al", "ex", "ck") and len(a) > 9:  # database ids are 32-bit
+        await query.answer(text("stale_button"), show_alert=True)
+        return
     if area == "ob":
         await onboarding_button(update, context, a, b, c)
     elif area == "ci":

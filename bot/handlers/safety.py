@@ -25,7 +25,8 @@ async def send_urgent_advice(
 
 async def red_flag_in_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """True if the message reported a red flag (and the urgent path was taken)."""
-    message = update.effective_message.text or ""
+    msg = update.effective_message
+    message = msg.text or msg.caption or ""
     hit = detect_red_flag(message)
     if hit is None:
         return False
@@ -33,8 +34,8 @@ async def red_flag_in_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     async with s.uow() as uow:
         patient = await report_text_red_flag(uow, update.effective_user.id, hit, message, s.now())
     if patient is None:
-        await update.effective_message.reply_text(
-            text("urgent_advice_unregistered", reason=hit.reason)
+        await context.bot.send_message(
+            update.effective_chat.id, text("urgent_advice_unregistered", reason=hit.reason)
         )
     else:
         await send_urgent_advice(context, update.effective_chat.id, hit.reason, kick=True)

@@ -224,7 +224,9 @@ async def alert_button(
         await _reply_long(update, lines)
         return
     async with s.uow() as uow:
-        result = await alerts.acknowledge(uow, alert_id, user.id, user.full_name, staff, s.now())
+        result = await alerts.acknowledge(
+            uow, alert_id, user.id, user.full_name[:100], staff, s.now()
+        )
     if result.status == "refused":
         log.warning("non-staff user pressed Acknowledge on alert %s", alert_id)
         await query.answer(text("ack_refused"), show_alert=True)

@@ -156,8 +156,8 @@ async def note(
     """A typed note while the check-in waits for one. Too long: kept, and the patient is asked
     to shorten it (nothing is lost)."""
     draft = await uow.checkins.draft(patient.id)
-    if draft is None or draft.step != "note":
-        return Outcome("none")
+    if draft is None or draft.step != "note" or draft.local_day != local_today(patient, now):
+        return Outcome("none")  # an unfinished check-in of an earlier day does not take it
     draft.note = text
     draft.updated_at = now
     if len(text) > NOTE_LIMIT:

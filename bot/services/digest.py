@@ -65,13 +65,15 @@ class Digest:
     unreachable: list[Patient]
 
 
-async def build(uow: UnitOfWork, now: datetime, t: Thresholds) -> Digest:
+async def build(uow: UnitOfWork, now: datetime, t: Thresholds, clinic_tz: str) -> Digest:
     """Run the review rules for every active patient, keep the review notes as alerts (one
     open per patient and rule; a note whose rule no longer fires is closed), and summarise."""
     s = uow.session
     patients = await uow.patients.list_all()
     reviews, checked_in, unreachable = [], 0, []
-    for p in patients:
+    for i, p in enumerate(patients):
+        if i and i % 100 == 0:
+            await uow.commit()  # short transactions: SQLite has one writer
         today = schedule.local_date(now, p.timezone)
         entries = await uow.checkins.entries(p.id, since=today - timedelta(days=70))
         if any(e.local_day == today - timedelta(days=1) for e in entries):
@@ -94,7 +96,7 @@ async def build(uow: UnitOfWork, now: datetime, t: Thresholds) -> Digest:
     opened = list(await s.scalars(select(Alert).where(Alert.status == "open")))
     await uow.commit()
     return Digest(
-        day=now.date(),
+        day=schedule.local_date(now, clinic_tz),
         active=len(patients),
         checked_in=checked_in,
         reviews=reviews,

@@ -17,6 +17,7 @@ from storage.uow import UnitOfWork
 FLOW = "settings"
 MAX_EXERCISE_TIMES = 4
 MAX_PAUSE_DAYS = 90
+QUESTION_TTL = timedelta(hours=1)
 
 
 def parse_times(raw: str) -> list[str] | None:
@@ -96,6 +97,10 @@ async def typed(uow: UnitOfWork, patient: Patient, raw: str, now: datetime) -> R
     conv = await uow.conversations.get(patient.telegram_user_id)
     if conv is None or conv.flow != FLOW or conv.step == "menu":
         return None
+    if conv.updated_at < now - QUESTION_TTL:  # asked long ago: this text is something else
+        await uow.conversations.drop(patient.telegram_user_id)
+        await uow.commit()
+        return None
     step = conv.step
     today = schedule.local_date(now, patient.timezone)
     if step == "checkin_time":
@@ -120,7 +125,7 @@ async def typed(uow: UnitOfWork, patient: Patient, raw: str, now: datetime) -> R
         if until is None:
             return Result("bad_pause", patient, conv)
         patient.paused_until = until
-        await reminders.drop_pending(uow, patient.id)
+        await reminders.drop_pending(uow, patient.id, now)
     else:
         return None
     await reminders.sync(uow, patient, now)

@@ -18,9 +18,12 @@ from storage.models import (
     AuditEvent,
     CheckinDraft,
     CheckinEntry,
+    ExerciseLog,
     Invite,
     Patient,
+    Push,
     RelayedQuestion,
+    Reminder,
 )
 from storage.uow import UnitOfWork
 
@@ -50,6 +53,9 @@ async def export(uow: UnitOfWork, patient: Patient, now: datetime) -> bytes:
         "checkin_in_progress": await rows(CheckinDraft, CheckinDraft.started_at),
         "alerts_to_the_clinic": await rows(Alert, Alert.created_at),
         "questions": await rows(RelayedQuestion, RelayedQuestion.created_at),
+        "exercise_log": await rows(ExerciseLog, ExerciseLog.local_day),
+        "reminders": await rows(Reminder, Reminder.id),
+        "messages_to_you": await rows(Push, Push.due_at),
         "activity_log": await rows(AuditEvent, AuditEvent.id),
     }
     await uow.audit.record(
@@ -66,7 +72,15 @@ async def erase(uow: UnitOfWork, telegram_user_id: int, now: datetime) -> bool:
     s = uow.session
     pid = patient.id
     # Children first, so this does not depend on the database enforcing ON DELETE CASCADE.
-    for model in (CheckinDraft, CheckinEntry, RelayedQuestion, AuditEvent):
+    for model in (
+        CheckinDraft,
+        CheckinEntry,
+        RelayedQuestion,
+        AuditEvent,
+        ExerciseLog,
+        Reminder,
+        Push,
+    ):
         await s.execute(delete(model).where(model.patient_id == pid))
     alert_ids = list(await s.scalars(select(Alert.id).where(Alert.patient_id == pid)))
     if alert_ids:

@@ -288,6 +288,12 @@ async def record(uow: UnitOfWork, outcomes: list[Outcome], now: datetime) -> Non
             row["sent_at"] = now
             row["message_id"] = o.message_id
         rows.append(row)
+    # A push may have gone meanwhile (the patient erased their data): update those left.
+    if rows:
+        left = set(
+            await uow.session.scalars(select(Push.id).where(Push.id.in_([r["id"] for r in rows])))
+        )
+        rows = [r for r in rows if r["id"] in left]
     if rows:
         await uow.session.execute(update(Push), rows)
     if blocked:
@@ -374,7 +380,12 @@ async def adherence(uow: UnitOfWork, patient_id: int, since: date) -> dict[date,
     return out
 
 
-async def drop_pending(uow: UnitOfWork, patient_id: int) -> None:
+async def drop_pending(uow: UnitOfWork, patient_id: int, now: datetime) -> None:
+    """Forget queued pushes, but not one a sender holds right now (it checks before sending)."""
     await uow.session.execute(
-        delete(Push).where(Push.patient_id == patient_id, Push.status == "pending")
+        delete(Push).where(
+            Push.patient_id == patient_id,
+            Push.status == "pending",
+            or_(Push.claimed_until.is_(None), Push.claimed_until < now),
+        )
     )

@@ -76,7 +76,7 @@ async def discharge(
     patient.discharged_at = now
     await uow.checkins.drop_draft(patient.id)
     await reminders.sync(uow, patient, now)  # no more prompts or reminders
-    await reminders.drop_pending(uow, patient.id)
+    await reminders.drop_pending(uow, patient.id, now)
     await uow.audit.record(now, "staff", "discharged", actor_id=staff_id, patient_id=patient.id)
     await uow.commit()
     return patient, True

@@ -295,3 +295,36 @@ async def test_daily_digest_lists_review_notes_once_a_day(api, bot, db):
     await asyncio.sleep(1.2)
     assert [m for m in api.messages(CLINIC_CHAT) if "Daily digest" in m["text"]] == [digest]
     assert not staff_alerts(api)
+
+
+async def test_red_flags_in_an_edited_message_or_a_photo_caption_are_acted_on(api, bot, db):
+    await join(api, PATIENT, "Sam Taylor")
+    await say(api, PATIENT, "/cancel")
+    sent = await api.send_text(PATIENT, "my back hurts a bit today")
+    await asyncio.sleep(0.5)
+    after = last_id(api, PATIENT)
+    await api.edit_text(PATIENT, sent, "my back hurts and I wet myself without noticing")
+    advice = await api.wait_for_message(PATIENT, after=after)
+    assert "urgent medical help" in advice["text"]
+    after = last_id(api, PATIENT)
+    await api.send_photo(PATIENT, caption="look, I can feel nothing down there")
+    advice = await api.wait_for_message(PATIENT, after=after)
+    assert "urgent medical help" in advice["text"]
+    assert "genitals" in advice["text"]
+
+
+async def test_closing_message_after_a_red_flag_repeats_the_urgent_advice(api, bot, db):
+    first = await join(api, PATIENT, "Sam Taylor")
+    m = await press(api, PATIENT, first, "2", contains="lower back")
+    m = await press(api, PATIENT, m, "2", contains="numbness")
+    m = await press(api, PATIENT, m, "No", contains="weak")
+    m = await press(api, PATIENT, m, "No", contains="safety")
+    after = last_id(api, PATIENT)
+    await api.press(PATIENT, m, "Yes")
+    advice = await api.wait_for_message(PATIENT, after=after)
+    assert "You told me: you answered Yes to one of the safety questions." in advice["text"]
+    m = await api.wait_for_message(PATIENT, lambda x: "exercises" in x["text"], after=after)
+    m = await press(api, PATIENT, m, "No", contains="anything else")
+    closing = await press(api, PATIENT, m, "No note", contains="saved")
+    assert "needs urgent medical attention" in closing["text"]
+    assert "next check-in is tomorrow" not in closing["text"]

@@ -56,6 +56,11 @@ SAMPLE = {
     "checkin_time": "09:00",
     "exercise_times": "10:00, 18:00",
     "paused": "Reminders are on.",
+    "active": 12,
+    "checked_in": 9,
+    "urgent": 1,
+    "worsening": 2,
+    "names": "Sam Taylor (ID 3)",
 }
 BUTTONS = {k for k in messages() if k.startswith("btn_")}
 
