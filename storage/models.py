@@ -253,6 +253,8 @@ class RelayedQuestion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
     question: Mapped[str] = mapped_column(Text)
+    # Where it was relayed: message ids are per chat, so a reply is matched on both.
+    staff_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     staff_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     created_at: Mapped[datetime]
     answer: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -260,9 +260,12 @@ class QuestionRepository(_Repo):
         await self.s.flush()
         return q
 
-    async def by_staff_message(self, message_id: int) -> RelayedQuestion | None:
+    async def by_staff_message(self, chat_id: int, message_id: int) -> RelayedQuestion | None:
         return await self.s.scalar(
-            select(RelayedQuestion).where(RelayedQuestion.staff_message_id == message_id)
+            select(RelayedQuestion).where(
+                RelayedQuestion.staff_chat_id == chat_id,
+                RelayedQuestion.staff_message_id == message_id,
+            )
         )
 
     async def get(self, question_id: int) -> RelayedQuestion | None:

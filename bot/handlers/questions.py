@@ -103,7 +103,7 @@ async def faq_button(update: Update, context, ref: str, action: str) -> None:
         ),
     )
     async with s.uow() as uow:
-        await questions.mark_relayed(uow, q.id, sent.message_id, s.now())
+        await questions.mark_relayed(uow, q.id, sent.chat_id, sent.message_id, s.now())
     await context.bot.send_message(patient.chat_id, text("relay_sent"))
 
 
@@ -116,6 +116,7 @@ async def staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     async with s.uow() as uow:
         found = await questions.record_reply(
             uow,
+            msg.chat_id,
             msg.reply_to_message.message_id,
             msg.text or "",
             update.effective_user.id,

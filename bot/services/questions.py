@@ -45,9 +45,10 @@ async def question_to_relay(
 
 
 async def mark_relayed(
-    uow: UnitOfWork, question_id: int, staff_message_id: int, now: datetime
+    uow: UnitOfWork, question_id: int, staff_chat_id: int, staff_message_id: int, now: datetime
 ) -> None:
     q = await uow.questions.get(question_id)
+    q.staff_chat_id = staff_chat_id
     q.staff_message_id = staff_message_id
     await uow.audit.record(
         now, "patient", "question_relayed", patient_id=q.patient_id, question_id=q.id
@@ -56,9 +57,10 @@ async def mark_relayed(
 
 
 async def record_reply(
-    uow: UnitOfWork, staff_message_id: int, answer_text: str, staff_id: int, now: datetime
+    uow: UnitOfWork, staff_chat_id: int, staff_message_id: int, answer_text: str,
+    staff_id: int, now: datetime,
 ) -> tuple[RelayedQuestion, Patient] | None:
-    q = await uow.questions.by_staff_message(staff_message_id)
+    q = await uow.questions.by_staff_message(staff_chat_id, staff_message_id)
     if q is None:
         return None
     patient = await uow.patients.get(q.patient_id)

@@ -48,7 +48,10 @@ class BotProcess:
         self.proc: subprocess.Popen | None = None
 
     def set_clock(self, when: datetime) -> None:
-        self.clock_file.write_text(when.astimezone(UTC).isoformat())
+        # Atomic: the bot must never read a half-written (empty) clock file.
+        tmp = self.clock_file.with_suffix(".tmp")
+        tmp.write_text(when.astimezone(UTC).isoformat())
+        os.replace(tmp, self.clock_file)
 
     async def start(self) -> None:
         polls_before = self._polls()
