@@ -6,6 +6,7 @@ import asyncio
 import signal
 from datetime import UTC, date, datetime, timedelta
 
+from storage.models import ClinicJob
 from tests.e2e.conftest import CLINIC_CHAT, NOT_STAFF, STAFF
 from tests.e2e.helpers import (
     checkin,
@@ -285,7 +286,15 @@ async def test_daily_digest_lists_review_notes_once_a_day(api, bot, db):
             d=date(2026, 6, day),
             t=now,
         )
-    bot.set_clock(datetime(2026, 6, 10, 7, 0, tzinfo=UTC))  # 08:00 BST, the digest time
+    # The bot has seen the morning: today's digest is scheduled for 08:00 BST.
+    due = datetime(2026, 6, 10, 7, 0, tzinfo=UTC)
+    for _ in range(200):
+        async with db.uow() as uow:
+            job = await uow.session.get(ClinicJob, "digest")
+            if job is not None and job.next_at == due:
+                break
+        await asyncio.sleep(0.05)
+    bot.set_clock(due)
     digest = await api.wait_for_message(CLINIC_CHAT, lambda m: "Daily digest" in m["text"])
     assert "Sam Taylor" in digest["text"]
     assert "exercises" in digest["text"].lower()
