@@ -50,14 +50,20 @@ def main(argv: list[str] | None = None) -> int:
     index = FaqIndex.load(args.faq)
     answerable, unanswerable = load_eval(args.eval)
     cal = calibrate(index, answerable, unanswerable)
-    print(f"FAQ entries: {len(index.entries)}; evaluation: {len(answerable)} answerable, "
-          f"{len(unanswerable)} unanswerable")
-    print(f"threshold: DEFAULT_THRESHOLD = {DEFAULT_THRESHOLD:.3f}; calibration now gives "
-          f"{cal.threshold:.3f} (on {cal.n_positives} answerable and {cal.n_negatives} "
-          f"to decline: {cal.accuracy:.1%} right, {cal.declined:.1%} declined)")
+    print(
+        f"FAQ entries: {len(index.entries)}; evaluation: {len(answerable)} answerable, "
+        f"{len(unanswerable)} unanswerable"
+    )
+    print(
+        f"threshold: DEFAULT_THRESHOLD = {DEFAULT_THRESHOLD:.3f}; calibration now gives "
+        f"{cal.threshold:.3f} (on {cal.n_positives} answerable and {cal.n_negatives} "
+        f"to decline: {cal.accuracy:.1%} right, {cal.declined:.1%} declined)"
+    )
     if abs(cal.threshold - DEFAULT_THRESHOLD) > 0.02:
-        print("  -> the content or matcher changed: set DEFAULT_THRESHOLD in bot/faq.py to "
-              f"{cal.threshold:.3f}")
+        print(
+            "  -> the content or matcher changed: set DEFAULT_THRESHOLD in bot/faq.py to "
+            f"{cal.threshold:.3f}"
+        )
 
     (cal_a, cal_u), (test_a, test_u) = split_eval(answerable, unanswerable)
     print(_line("calib.", evaluate(index, cal_a, cal_u)))

@@ -38,6 +38,7 @@ from bot.handlers import (
     staff,
 )
 from bot.handlers import settings as settings_handlers
+from bot.http import AiohttpRequest
 from bot.sender import Sender
 from bot.services.context import Services
 from bot.settings import Settings
@@ -76,7 +77,10 @@ async def alerts_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def reminders_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Reminders, prompts and the daily digest: the database says what is due."""
     s: Services = context.application.bot_data["services"]
-    await pushes.drain(s.sessionmaker, s.sender, s.settings, s.clock)
+    running = lambda: context.application.running  # noqa: E731 - stops a batch on SIGTERM
+    await pushes.drain(s.sessionmaker, s.sender, s.settings, s.clock, running)
+    if not context.application.running:
+        return
     await digest_job.run_if_due(s.sessionmaker, s.sender, s.settings, s.clock)
 
 
@@ -131,6 +135,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.telegram_api_base_url)
+        .request(AiohttpRequest())
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,

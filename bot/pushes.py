@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -79,11 +80,28 @@ async def _send(sender: Sender, job: reminders.Job) -> reminders.Outcome:
     return out
 
 
+def batch_size(settings: Settings) -> int:
+    """Pushes claimed at a time: a batch should take about two seconds to send, so that a
+    stopping bot hands back little and a second process finds work to share."""
+    rate = settings.send_rate_per_second
+    return BATCH if rate <= 0 else min(BATCH, max(10, 2 * rate))
+
+
 async def dispatch_once(
-    sm: async_sessionmaker, sender: Sender, settings: Settings, clock: Clock
+    sm: async_sessionmaker,
+    sender: Sender,
+    settings: Settings,
+    clock: Clock,
+    gate: asyncio.Semaphore | None = None,
+    keep_going: Callable[[], bool] = lambda: True,
 ) -> int:
-    """Materialise due reminders, then claim, send and record one batch of pushes."""
+    """Materialise due reminders, then claim, send and record one batch of pushes.
+
+    ``keep_going`` is asked before each send: when the bot is stopping, the rest of the
+    batch is handed back unsent (no lease to wait out) for the next start or another process.
+    """
     now = clock.now()
+    size = batch_size(settings)
     grace = timedelta(hours=settings.reminder_grace_hours)
     async with UnitOfWork(sm) as uow:
         await reminders.materialise_due(
@@ -91,18 +109,20 @@ async def dispatch_once(
             now,
             grace=grace,
             nudge_after=timedelta(hours=settings.checkin_nudge_hours),
-            limit=BATCH,
+            limit=size,
         )
     async with UnitOfWork(sm) as uow:
-        jobs = await reminders.claim_pushes(uow, now, BATCH)
+        jobs = await reminders.claim_pushes(uow, now, size)
         skip = await reminders.unwanted(uow, jobs, now, grace) if jobs else {}
     if not jobs:
         return 0
     outcomes = [reminders.Outcome(j, "skipped", skip[j.push.id]) for j in jobs if j.push.id in skip]
-    gate = asyncio.Semaphore(settings.send_concurrency)
+    gate = gate or asyncio.Semaphore(settings.send_concurrency)
 
     async def one(job: reminders.Job) -> reminders.Outcome:
         async with gate:
+            if not keep_going():
+                return reminders.Outcome(job, "released")
             return await _send(sender, job)
 
     outcomes += await asyncio.gather(*(one(j) for j in jobs if j.push.id not in skip))
@@ -111,6 +131,23 @@ async def dispatch_once(
     return len(jobs)
 
 
-async def drain(sm: async_sessionmaker, sender: Sender, settings: Settings, clock: Clock) -> None:
-    while await dispatch_once(sm, sender, settings, clock) >= BATCH:
-        pass
+async def drain(
+    sm: async_sessionmaker,
+    sender: Sender,
+    settings: Settings,
+    clock: Clock,
+    keep_going: Callable[[], bool] = lambda: True,
+) -> None:
+    """Send until nothing is due (or the bot stops). Two loops share the work: while one
+    waits on the database for its next batch, the other's messages are on the wire."""
+    gate = asyncio.Semaphore(settings.send_concurrency)
+    size = batch_size(settings)
+
+    async def loop() -> None:
+        while (
+            keep_going()
+            and await dispatch_once(sm, sender, settings, clock, gate, keep_going) >= size
+        ):
+            pass
+
+    await asyncio.gather(loop(), loop())

@@ -8,29 +8,46 @@ waits for a slot rather than provoking 429s; a 429 that happens anyway surfaces 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import time
-from collections import deque
+from collections.abc import AsyncIterator
 
 from telegram import Bot, Message
 
+IN_FLIGHT = math.inf
+POLL = 0.01  # seconds between looks at a window that is full of requests still in flight
+
 
 class SlidingWindow:
-    """At most ``limit`` events in any ``period`` seconds."""
+    """At most ``limit`` requests in any ``period`` seconds, as the server counts them.
+
+    A request holds its slot from when it is sent until ``period`` after its answer came back.
+    Telegram counted it somewhere in between, so the next request can never land inside that
+    window, however long this one waited in a connection pool or on the wire. (Counting from
+    the moment of sending alone lets network jitter squeeze 31 requests into Telegram's second.)
+    """
 
     def __init__(self, limit: int, period: float) -> None:
         self.limit = limit
         self.period = period
-        self._times: deque[float] = deque()
+        self._slots: list[list[float]] = []  # [finish time], IN_FLIGHT until the answer
 
     def wait_time(self, now: float) -> float:
-        while self._times and now - self._times[0] >= self.period:
-            self._times.popleft()
-        if len(self._times) < self.limit:
+        self._slots = [s for s in self._slots if now - s[0] < self.period]
+        if len(self._slots) < self.limit:
             return 0.0
-        return self.period - (now - self._times[0])
+        oldest = min(s[0] for s in self._slots)
+        return POLL if oldest == IN_FLIGHT else self.period - (now - oldest)
 
-    def take(self, now: float) -> None:
-        self._times.append(now)
+    def take(self) -> list[float]:
+        slot = [IN_FLIGHT]
+        self._slots.append(slot)
+        return slot
+
+    @staticmethod
+    def release(slot: list[float], now: float) -> None:
+        slot[0] = now
 
 
 class Sender:
@@ -41,30 +58,38 @@ class Sender:
         self._groups: dict[int, SlidingWindow] = {}
         self._lock = asyncio.Lock()
 
-    async def _slot(self, chat_id: int) -> None:
+    async def _slots(self, chat_id: int) -> list[list[float]]:
         if self._global.limit <= 0:  # limit turned off (benchmarks, a local Bot API server)
-            return
+            return []
         async with self._lock:
             while True:
                 now = time.monotonic()
-                wait = self._global.wait_time(now)
-                group = None
+                windows = [self._global]
                 if chat_id < 0:  # groups and channels have negative ids
-                    group = self._groups.setdefault(chat_id, SlidingWindow(self._per_group, 60))
-                    wait = max(wait, group.wait_time(now))
+                    windows.append(
+                        self._groups.setdefault(chat_id, SlidingWindow(self._per_group, 60))
+                    )
+                wait = max(w.wait_time(now) for w in windows)
                 if wait <= 0:
-                    self._global.take(now)
-                    if group is not None:
-                        group.take(now)
-                    return
+                    return [w.take() for w in windows]
                 await asyncio.sleep(wait)
 
+    @contextlib.asynccontextmanager
+    async def _limited(self, chat_id: int) -> AsyncIterator[None]:
+        slots = await self._slots(chat_id)
+        try:
+            yield
+        finally:
+            now = time.monotonic()
+            for slot in slots:
+                SlidingWindow.release(slot, now)
+
     async def send_message(self, chat_id: int, text: str, **kwargs) -> Message:
-        await self._slot(chat_id)
-        return await self.bot.send_message(chat_id, text, **kwargs)
+        async with self._limited(chat_id):
+            return await self.bot.send_message(chat_id, text, **kwargs)
 
     async def edit_message_text(self, chat_id: int, message_id: int, text: str, **kwargs):
-        await self._slot(chat_id)
-        return await self.bot.edit_message_text(
-            text, chat_id=chat_id, message_id=message_id, **kwargs
-        )
+        async with self._limited(chat_id):
+            return await self.bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, **kwargs
+            )

@@ -57,8 +57,12 @@ async def mark_relayed(
 
 
 async def record_reply(
-    uow: UnitOfWork, staff_chat_id: int, staff_message_id: int, answer_text: str,
-    staff_id: int, now: datetime,
+    uow: UnitOfWork,
+    staff_chat_id: int,
+    staff_message_id: int,
+    answer_text: str,
+    staff_id: int,
+    now: datetime,
 ) -> tuple[RelayedQuestion, Patient] | None:
     q = await uow.questions.by_staff_message(staff_chat_id, staff_message_id)
     if q is None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, or_, select, update
@@ -75,7 +76,7 @@ async def retime(uow: UnitOfWork, patient: Patient, now: datetime) -> None:
         r.next_at = schedule.next_occurrence(_t(r.local_time), patient.timezone, now)
 
 
-def _latest_due(r: Reminder, tz: str, now: datetime) -> datetime:
+def _latest_due(r: Any, tz: str, now: datetime) -> datetime:
     """The most recent occurrence at or before now (older missed ones are passed over)."""
     occ = r.next_at
     for _ in range(400):  # bounded: at most about a year of downtime is walked
@@ -86,7 +87,7 @@ def _latest_due(r: Reminder, tz: str, now: datetime) -> datetime:
     return occ
 
 
-def _skip_reason(patient: Patient, kind: str, slot: str, day: date) -> str | None:
+def _skip_reason(patient: Any, kind: str, slot: str, day: date) -> str | None:
     if patient.status != "active":
         return "discharged"
     if patient.unreachable:
@@ -99,6 +100,29 @@ def _skip_reason(patient: Patient, kind: str, slot: str, day: date) -> str | Non
     return None
 
 
+def _insert_ignoring_duplicates(uow: UnitOfWork):
+    """INSERT ... ON CONFLICT DO NOTHING: the unique key (patient, kind, due instant) is the
+    last guard against a second push of one occurrence, and must not fail the whole batch."""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(Push.__table__).on_conflict_do_nothing()
+
+
+def _push_row(patient_id: int, kind: str, at: datetime, day: date, slot: str) -> dict:
+    return {
+        "patient_id": patient_id,
+        "kind": kind,
+        "due_at": at,
+        "local_day": day,
+        "slot": slot,
+        "send_at": at,
+        "status": "pending",
+        "attempts": 0,
+    }
+
+
 async def materialise_due(
     uow: UnitOfWork,
     now: datetime,
@@ -107,62 +131,65 @@ async def materialise_due(
     nudge_after: timedelta,
     limit: int = 1000,
 ) -> int:
-    """Turn due reminders into pushes; returns how many reminders were handled."""
+    """Turn due reminders into pushes; returns how many reminders were handled.
+
+    Plain rows and bulk statements rather than ORM objects: with 100,000 patients due in the
+    same minute this runs 200 times in a row, and ORM bookkeeping would dominate it.
+    """
     s = uow.session
-    rows = list(
+    rows = (
         await s.execute(
-            select(Reminder, Patient)
+            select(
+                Reminder.id,
+                Reminder.kind,
+                Reminder.local_time,
+                Reminder.next_at,
+                Reminder.patient_id,
+                Patient.timezone,
+                Patient.status,
+                Patient.unreachable,
+                Patient.paused_until,
+                Patient.exercise_times_chosen,
+            )
             .join(Patient, Patient.id == Reminder.patient_id)
             .where(Reminder.next_at <= now)
             .order_by(Reminder.next_at)
             .limit(limit)
             .with_for_update(skip_locked=True, of=Reminder)
         )
-    )
-    for r, patient in rows:
-        occ = _latest_due(r, patient.timezone, now)
-        r.next_at = schedule.next_occurrence(_t(r.local_time), patient.timezone, occ)
+    ).all()
+    moved: list[dict] = []
+    pushes: list[dict] = []
+    for r in rows:
+        occ = _latest_due(r, r.timezone, now)
+        moved.append(
+            {"id": r.id, "next_at": schedule.next_occurrence(_t(r.local_time), r.timezone, occ)}
+        )
         if schedule.decide(occ, now, grace).action != schedule.SEND:
             continue
-        day = schedule.local_date(occ, patient.timezone)
-        if _skip_reason(patient, r.kind, r.local_time, day):
+        day = schedule.local_date(occ, r.timezone)
+        if _skip_reason(r, r.kind, r.local_time, day):
             continue
-        s.add(
-            Push(
-                patient_id=patient.id,
-                kind=r.kind,
-                due_at=occ,
-                local_day=day,
-                slot=r.local_time,
-                send_at=occ,
-                status="pending",
-                attempts=0,
-            )
-        )
+        pushes.append(_push_row(r.patient_id, r.kind, occ, day, r.local_time))
         if r.kind == "checkin":
             nudge_at = schedule.nudge_time(occ, nudge_after)
-            local_nudge = nudge_at.astimezone(ZoneInfo(patient.timezone)).time()
+            local_nudge = nudge_at.astimezone(ZoneInfo(r.timezone)).time()
             if not schedule.in_quiet_hours(local_nudge):
-                s.add(
-                    Push(
-                        patient_id=patient.id,
-                        kind="nudge",
-                        due_at=nudge_at,
-                        local_day=day,
-                        slot=r.local_time,
-                        send_at=nudge_at,
-                        status="pending",
-                        attempts=0,
-                    )
-                )
+                pushes.append(_push_row(r.patient_id, "nudge", nudge_at, day, r.local_time))
+    if moved:
+        await s.execute(update(Reminder), moved)
+    if pushes:
+        await s.execute(_insert_ignoring_duplicates(uow), pushes)
     await uow.commit()
     return len(rows)
 
 
 @dataclass(frozen=True)
 class Job:
-    push: Push
-    patient: Patient
+    """A claimed push and its patient, as plain rows (attribute access by column name)."""
+
+    push: Any
+    patient: Any
 
 
 async def claim_pushes(uow: UnitOfWork, now: datetime, limit: int = 500) -> list[Job]:
@@ -188,15 +215,17 @@ async def claim_pushes(uow: UnitOfWork, now: datetime, limit: int = 500) -> list
         update(Push).where(Push.id.in_(ids)).values(claimed_until=now + LEASE),
         execution_options={"synchronize_session": False},
     )
-    rows = await s.execute(
-        select(Push, Patient)
-        .join(Patient, Patient.id == Push.patient_id)
-        .where(Push.id.in_(ids))
-        .order_by(Push.send_at)
-    )
-    jobs = [Job(push, patient) for push, patient in rows]
+    pushes = (
+        await s.execute(select(Push.__table__).where(Push.id.in_(ids)).order_by(Push.send_at))
+    ).all()
+    patients = {
+        p.id: p
+        for p in await s.execute(
+            select(Patient.__table__).where(Patient.id.in_({p.patient_id for p in pushes}))
+        )
+    }
     await uow.commit()
-    return jobs
+    return [Job(push, patients[push.patient_id]) for push in pushes]
 
 
 async def unwanted(
@@ -249,7 +278,8 @@ async def unwanted(
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one push. outcome: sent | skipped | failed | retry | blocked."""
+    """What happened to one push. outcome: sent | skipped | failed | retry | blocked |
+    released (handed back untried)."""
 
     job: Job
     outcome: str
@@ -275,7 +305,9 @@ async def record(uow: UnitOfWork, outcomes: list[Outcome], now: datetime) -> Non
             "sent_at": None,
             "message_id": None,
         }
-        if o.outcome == "retry":
+        if o.outcome == "released":  # claimed but not tried (the bot is stopping)
+            row["status"], row["attempts"], row["detail"] = "pending", push.attempts, push.detail
+        elif o.outcome == "retry":
             if attempts < MAX_ATTEMPTS:
                 row["status"] = "pending"
                 row["send_at"] = now + timedelta(seconds=o.retry_in or 1)

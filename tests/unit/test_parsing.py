@@ -92,9 +92,21 @@ def test_sliding_window_allows_the_limit_then_waits():
     w = SlidingWindow(3, 1.0)
     for t in (0.0, 0.1, 0.2):
         assert w.wait_time(t) == 0
-        w.take(t)
+        w.release(w.take(), t)
     assert w.wait_time(0.3) == pytest.approx(0.7)
     assert w.wait_time(1.05) == 0
+
+
+def test_sliding_window_counts_a_request_until_a_period_after_its_answer():
+    w = SlidingWindow(2, 1.0)
+    slow = w.take()  # sent at 0.0, answered only at 0.5
+    w.release(w.take(), 0.0)
+    assert w.wait_time(0.4) > 0  # both slots held: one in flight, one answered at 0.0
+    w.release(slow, 0.5)
+    assert w.wait_time(1.2) == 0  # the fast one expired at 1.0
+    w.release(w.take(), 1.2)
+    assert w.wait_time(1.3) == pytest.approx(0.2)  # the slow one frees at 1.5, not 1.0
+    assert w.wait_time(1.5) == 0
 
 
 @pytest.mark.parametrize(
