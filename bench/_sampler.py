@@ -76,8 +76,11 @@ def _write(out: Path) -> None:
     total = sum(samples.values())
     categories: Counter[str] = Counter()
     markers: Counter[str] = Counter()
+    ours: Counter[str] = Counter()  # inclusive, by function of the project
     for stack, count in samples.items():
         categories[_category(stack)] += count
+        for name in {f"{f}:{n}" for f, n in stack if f.startswith(("bot/", "storage/"))}:
+            ours[name] += count
         for label, (path, func) in MARKERS.items():
             if any(f.startswith(path) and (not func or n == func) for f, n in stack):
                 markers[label] += count
@@ -88,6 +91,7 @@ def _write(out: Path) -> None:
                 "samples": total,
                 "self_by_package": dict(categories.most_common(15)),
                 "inclusive": {k: markers.get(k, 0) for k in MARKERS},
+                "project_functions": dict(ours.most_common(12)),
             }
         )
     )

@@ -1061,6 +1061,9 @@ def print_profile(path: Path) -> None:
     print("  inclusive (the stack passes through):")
     for name, count in data["inclusive"].items():
         print(f"    {count / total:6.1%}  {name}")
+    print("  the project's functions, inclusive:")
+    for name, count in data.get("project_functions", {}).items():
+        print(f"    {count / total:6.1%}  {name}")
 
 
 async def run(args: argparse.Namespace, command: str, workdir: Path) -> int:

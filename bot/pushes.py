@@ -61,8 +61,8 @@ def _seconds(value: object) -> float:
 async def _send(sender: Sender, job: reminders.Job) -> reminders.Outcome:
     body, markup = render_push(job)
     try:
-        msg = await sender.send_message(job.patient.chat_id, body, reply_markup=markup)
-        return reminders.Outcome(job, "sent", message_id=msg.message_id)
+        message_id = await sender.send_push(job.patient.chat_id, body, markup)
+        return reminders.Outcome(job, "sent", message_id=message_id)
     except RetryAfter as exc:
         out = reminders.Outcome(job, "retry", "429", retry_in=_seconds(exc.retry_after))
     except Forbidden as exc:

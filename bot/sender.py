@@ -13,7 +13,12 @@ import math
 import time
 from collections.abc import AsyncIterator
 
-from telegram import Bot, Message
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram.constants import ParseMode
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter  # PTB's own serialiser
+
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 IN_FLIGHT = math.inf
 POLL = 0.01  # seconds between looks at a window that is full of requests still in flight
@@ -87,6 +92,28 @@ class Sender:
     async def send_message(self, chat_id: int, text: str, **kwargs) -> Message:
         async with self._limited(chat_id):
             return await self.bot.send_message(chat_id, text, **kwargs)
+
+    async def send_push(self, chat_id: int, text: str, markup: InlineKeyboardMarkup) -> int:
+        """``sendMessage`` for scheduled pushes; returns the new message's id.
+
+        The hot path of a morning with 100,000 patients due, so it skips one step of
+        ``Bot.send_message``: building a ``Message`` object from the answer (a sixth of the
+        bot's CPU per push), of which only the id is kept. The request is the one
+        ``send_message`` makes under the application's defaults (HTML, no link preview), sent
+        through the same transport, whose ``post`` maps errors onto the same exceptions
+        (``RetryAfter``, ``Forbidden``, ``BadRequest``, ``NetworkError``).
+        """
+        params = {
+            "chat_id": chat_id,
+            "text": text,
+            "parse_mode": ParseMode.HTML,
+            "link_preview_options": _NO_PREVIEW,
+            "reply_markup": markup,
+        }
+        data = RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
+        async with self._limited(chat_id):
+            result = await self.bot.request.post(f"{self.bot.base_url}/sendMessage", data)
+        return result["message_id"]  # type: ignore[index,call-overload]
 
     async def edit_message_text(self, chat_id: int, message_id: int, text: str, **kwargs):
         async with self._limited(chat_id):
