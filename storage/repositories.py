@@ -64,9 +64,6 @@ class InviteRepository(_Repo):
     async def by_hash(self, code_hash: str) -> Invite | None:
         return await self.s.scalar(select(Invite).where(Invite.code_hash == code_hash))
 
-    async def get(self, invite_id: int) -> Invite | None:
-        return await self.s.get(Invite, invite_id)
-
     async def consume(self, invite_id: int, now: datetime) -> bool:
         """Mark used, only if still unused and unexpired: single use even under races."""
         res = await self.s.execute(
@@ -140,11 +137,19 @@ class AlertRepository(_Repo):
         await self.s.flush()
         return alert
 
-    async def open_alerts(self, patient_id: int | None = None) -> list[Alert]:
-        q = select(Alert).where(Alert.status == "open").order_by(Alert.created_at)
-        if patient_id is not None:
-            q = q.where(Alert.patient_id == patient_id)
-        return list(await self.s.scalars(q))
+    async def open_alerts(self, patient_id: int) -> list[Alert]:
+        q = select(Alert).where(Alert.status == "open", Alert.patient_id == patient_id)
+        return list(await self.s.scalars(q.order_by(Alert.created_at)))
+
+    async def open_with_patients(self) -> list[tuple[Alert, Patient]]:
+        """Every open alert with its patient, oldest first, in one query."""
+        rows = await self.s.execute(
+            select(Alert, Patient)
+            .join(Patient, Patient.id == Alert.patient_id)
+            .where(Alert.status == "open")
+            .order_by(Alert.created_at)
+        )
+        return [(alert, patient) for alert, patient in rows]
 
     async def open_counts(self) -> dict[int, int]:
         rows = await self.s.execute(
@@ -199,15 +204,6 @@ class AlertRepository(_Repo):
     async def record_attempt(self, alert_id: int, now: datetime, outcome: str, detail: str | None):
         self.s.add(AlertAttempt(alert_id=alert_id, at=now, outcome=outcome, detail=detail))
 
-    async def attempts(self, alert_id: int) -> list[AlertAttempt]:
-        return list(
-            await self.s.scalars(
-                select(AlertAttempt)
-                .where(AlertAttempt.alert_id == alert_id)
-                .order_by(AlertAttempt.id)
-            )
-        )
-
 
 class AuditLog(_Repo):
     async def record(
@@ -230,14 +226,6 @@ class AuditLog(_Repo):
                 details=details,
             )
         )
-
-    async def events(self, patient_id: int | None = None, action: str | None = None):
-        q = select(AuditEvent).order_by(AuditEvent.id)
-        if patient_id is not None:
-            q = q.where(AuditEvent.patient_id == patient_id)
-        if action is not None:
-            q = q.where(AuditEvent.action == action)
-        return list(await self.s.scalars(q))
 
 
 class UpdateLog(_Repo):

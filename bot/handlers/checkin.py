@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot import render
 from bot.content import text
-from bot.handlers.common import svc
+from bot.handlers.common import active_patient, svc
 from bot.handlers.safety import send_urgent_advice
 from bot.services import checkin
 from storage.models import Patient
@@ -35,17 +35,8 @@ async def begin_checkin(
         await checkin.remember_message(uow, patient.id, sent.message_id)
 
 
-async def _patient(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Patient | None:
-    s = svc(context)
-    async with s.uow() as uow:
-        patient = await uow.patients.by_user(update.effective_user.id)
-    if patient is None or patient.status != "active":
-        return None
-    return patient
-
-
 async def checkin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    patient = await _patient(update, context)
+    patient = await active_patient(update, context)
     if patient is None:
         s = svc(context).settings
         await update.effective_message.reply_text(text("not_registered", clinic=s.clinic_name))
@@ -58,7 +49,7 @@ async def checkin_button(
 ) -> None:
     s = svc(context)
     query = update.callback_query
-    patient = await _patient(update, context)
+    patient = await active_patient(update, context)
     step = render.CODE_STEPS.get(code)
     if patient is None or step is None:
         await query.answer(text("checkin_stale"), show_alert=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 
 from telegram import Update
@@ -11,12 +10,20 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.content import text
 from bot.services import onboarding
 from bot.services.context import Services
+from storage.models import Patient
 
 log = logging.getLogger(__name__)
 
 
 def svc(context: ContextTypes.DEFAULT_TYPE) -> Services:
     return context.application.bot_data["services"]
+
+
+async def active_patient(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Patient | None:
+    """The patient who sent this update, if they are registered and not discharged."""
+    async with svc(context).uow() as uow:
+        patient = await uow.patients.by_user(update.effective_user.id)
+    return patient if patient is not None and patient.status == "active" else None
 
 
 def is_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -97,7 +104,3 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
                 await context.bot.send_message(update.effective_chat.id, text("error_generic"))
     except Exception:  # noqa: BLE001 - the error handler must not raise
         log.warning("could not tell the user about the error", exc_info=True)
-
-
-def esc(value: object) -> str:
-    return html.escape(str(value), quote=False)

@@ -8,16 +8,10 @@ from telegram.ext import ContextTypes
 from bot.content import text
 from bot.exercises import library, render_exercise, render_plan
 from bot.handlers.checkin import begin_checkin
-from bot.handlers.common import svc
+from bot.handlers.common import active_patient, svc
 from bot.handlers.staff import _refuse, _reply_long
 from bot.render import button
 from bot.services import patient_settings, reminders
-
-
-async def _patient(update: Update, context):
-    async with svc(context).uow() as uow:
-        p = await uow.patients.by_user(update.effective_user.id)
-    return p if p is not None and p.status == "active" else None
 
 
 def _times(raw: str) -> str:
@@ -63,7 +57,7 @@ async def plan_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def exercises_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    patient = await _patient(update, context)
+    patient = await active_patient(update, context)
     plan = library().plan(patient.plan_id) if patient and patient.plan_id else None
     if plan is None:
         await update.effective_message.reply_text(text("no_plan"))
@@ -88,8 +82,8 @@ async def exercise_button(update: Update, context, exercise_id: str) -> None:
 async def reminder_button(update: Update, context, push_ref: str, answer: str) -> None:
     s = svc(context)
     query = update.callback_query
-    patient = await _patient(update, context)
-    if patient is None or not push_ref.isdigit() or answer not in ("done", "snz", "skip"):
+    patient = await active_patient(update, context)
+    if patient is None or answer not in ("done", "snz", "skip"):  # push_ref: digits
         await query.answer(text("stale_button"), show_alert=True)
         return
     async with s.uow() as uow:
@@ -103,7 +97,7 @@ async def reminder_button(update: Update, context, push_ref: str, answer: str) -
 
 async def checkin_prompt_button(update: Update, context, push_ref: str) -> None:
     await update.callback_query.answer()
-    patient = await _patient(update, context)
+    patient = await active_patient(update, context)
     if patient is None:
         return
     await begin_checkin(update, context, patient)

@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot.content import Markup, label, text
 from bot.faq import FaqEntry
-from bot.handlers.common import is_staff, svc
+from bot.handlers.common import active_patient, is_staff, svc
 from bot.render import button
 from bot.services import questions
 from storage.models import Patient
@@ -29,20 +29,16 @@ def _answer_text(entry: FaqEntry) -> str:
     return text("faq_answer", topic=entry.topic, answer=Markup(entry.answer.strip()))
 
 
-async def _patient(update: Update, context) -> Patient | None:
-    async with svc(context).uow() as uow:
-        p = await uow.patients.by_user(update.effective_user.id)
-    return p if p is not None and p.status == "active" else None
-
-
 async def faq_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     entries = [e for e in questions.faq_index().entries if e.kind == "answer"]
     await update.effective_message.reply_text(text("faq_topics"), reply_markup=_topic_rows(entries))
 
 
-async def free_text_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def free_text_question(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, patient: Patient | None
+) -> None:
+    """Free text outside any flow, from ``patient`` (None: not an active patient)."""
     s = svc(context)
-    patient = await _patient(update, context)
     if patient is None:
         await update.effective_message.reply_text(
             text("not_registered", clinic=s.settings.clinic_name)
@@ -86,7 +82,7 @@ async def faq_button(update: Update, context, ref: str, action: str) -> None:
             reply_markup=_topic_rows(related) if related else None,
         )
         return
-    patient = await _patient(update, context)
+    patient = await active_patient(update, context)
     if patient is None or not ref.isdigit() or len(ref) > 9:
         await query.answer(text("stale_button"), show_alert=True)
         return

@@ -12,42 +12,32 @@ from bot import render
 from bot.content import text
 from bot.handlers import exercises, privacy, questions, settings
 from bot.handlers.checkin import checkin_button, checkin_note
-from bot.handlers.common import svc
+from bot.handlers.common import active_patient
 from bot.handlers.onboarding import onboarding_button, onboarding_text
 from bot.handlers.safety import red_flag_in_text
 from bot.handlers.staff import alert_button
+
+# Areas whose first field is a number, checked here once, with its longest form (database ids
+# are 32-bit; the erase button names a Telegram user id, which can be longer).
+_ID_DIGITS = {"al": 9, "ex": 9, "ck": 9, "dm": 12}
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await red_flag_in_text(update, context):
         # A note that reports a red flag is still the patient's note: keep it.
-        await _in_checkin_note(update, context)
+        patient = await active_patient(update, context)
+        if patient is not None:
+            await checkin_note(update, context, patient)
         return
     if await onboarding_text(update, context):
         return
-    if await _in_checkin_note(update, context):
-        return
-    if await _in_settings(update, context):
-        return
-    await questions.free_text_question(update, context)
-
-
-async def _in_checkin_note(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    s = svc(context)
-    async with s.uow() as uow:
-        patient = await uow.patients.by_user(update.effective_user.id)
-    if patient is None or patient.status != "active":
-        return False
-    return await checkin_note(update, context, patient)
-
-
-async def _in_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    s = svc(context)
-    async with s.uow() as uow:
-        patient = await uow.patients.by_user(update.effective_user.id)
-    if patient is None or patient.status != "active":
-        return False
-    return await settings.settings_text(update, context, patient)
+    patient = await active_patient(update, context)
+    if patient is not None:
+        if await checkin_note(update, context, patient):
+            return
+        if await settings.settings_text(update, context, patient):
+            return
+    await questions.free_text_question(update, context, patient)
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -57,17 +47,15 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(text("stale_button"), show_alert=True)
         return
     area, a, b, c = parsed
-    if area in ("al", "ex", "ck", "dm") and not (a.isdigit() and len(a) <= 12):
-        await query.answer(text("stale_button"), show_alert=True)
-        return
-    if area in ("al", "ex", "ck") and len(a) > 9:  # database ids are 32-bit
+    digits = _ID_DIGITS.get(area)
+    if digits and not (a.isdigit() and len(a) <= digits):
         await query.answer(text("stale_button"), show_alert=True)
         return
     if area == "ob":
         await onboarding_button(update, context, a, b, c)
     elif area == "ci":
         await checkin_button(update, context, a, b, c)
-    elif area == "al" and a.isdigit() and len(a) <= 12 and b in ("ack", "dia") and not c:
+    elif area == "al" and b in ("ack", "dia") and not c:
         await alert_button(update, context, b, int(a))
     elif area == "ex" and not c:
         await exercises.reminder_button(update, context, a, b)

@@ -167,11 +167,6 @@ async def note(
     return await _finish(uow, patient, draft, now, thresholds, [])
 
 
-async def waiting_for_note(uow: UnitOfWork, patient: Patient) -> bool:
-    draft = await uow.checkins.draft(patient.id)
-    return draft is not None and draft.step == "note"
-
-
 async def _history(uow: UnitOfWork, patient: Patient, before: date) -> list[CheckinEntry]:
     entries = await uow.checkins.entries(patient.id, since=before - timedelta(days=62))
     return [e for e in entries if e.local_day < before]

@@ -10,6 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, time
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.services import invites, reminders
@@ -28,13 +29,19 @@ def parse_hhmm(raw: str) -> str | None:
     return time(int(m.group(1)), int(m.group(2))).strftime("%H:%M")
 
 
+@cache
+def _zone_names() -> dict[str, str]:
+    """Lower-case IANA name -> its spelling. Listing the zones reads the whole time-zone
+    database from disk (tens of milliseconds), so it is done once."""
+    return {z.lower(): z for z in available_timezones()}
+
+
 def parse_timezone(raw: str) -> str | None:
     name = (raw or "").strip().replace(" ", "_")
     if not name or len(name) > 64:
         return None
     # Accept any capitalisation of a real IANA name ("europe/dublin").
-    lowered = {z.lower(): z for z in available_timezones()}
-    name = lowered.get(name.lower(), name)
+    name = _zone_names().get(name.lower(), name)
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

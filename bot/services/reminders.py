@@ -400,18 +400,6 @@ async def log_exercise(
     return status
 
 
-async def adherence(uow: UnitOfWork, patient_id: int, since: date) -> dict[date, list[str]]:
-    rows = await uow.session.execute(
-        select(ExerciseLog.local_day, ExerciseLog.status).where(
-            ExerciseLog.patient_id == patient_id, ExerciseLog.local_day >= since
-        )
-    )
-    out: dict[date, list[str]] = {}
-    for day, status in rows:
-        out.setdefault(day, []).append(status)
-    return out
-
-
 async def drop_pending(uow: UnitOfWork, patient_id: int, now: datetime) -> None:
     """Forget queued pushes, but not one a sender holds right now (it checks before sending)."""
     await uow.session.execute(

@@ -56,12 +56,7 @@ async def diary(
 
 
 async def open_alerts(uow: UnitOfWork) -> list[tuple[Alert, Patient]]:
-    out = []
-    for a in await uow.alerts.open_alerts():
-        p = await uow.patients.get(a.patient_id)
-        if p is not None:
-            out.append((a, p))
-    return out
+    return await uow.alerts.open_with_patients()
 
 
 async def discharge(

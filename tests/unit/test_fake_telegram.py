@@ -30,7 +30,7 @@ from fake_telegram.html import EntityParseError, parse_html
 # PTB 22 warns whenever RetryAfter.retry_after is read as an int; irrelevant here.
 pytestmark = pytest.mark.filterwarnings("ignore:Deprecated since version v22.2")
 
-TOKEN = "7000000001:AAFakeTokenForTestsOnly_0123456789ab"
+TOKEN = "424242:fake-token-used-only-by-the-tests"
 PATIENT = 42
 STAFF = 43
 GROUP = -1001234567890
