@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 
 from bot.clock import Clock
 from bot.content import text
+from bot.render import chunk_lines
 from bot.sender import Sender
 from bot.services import digest
 from bot.settings import Settings
@@ -58,13 +59,8 @@ async def run_if_due(
         d = await digest.build(uow, now, settings.thresholds, settings.clinic_timezone)
     lines = render(d)
     try:
-        chunk: list[str] = []
-        for line in lines:  # stay under Telegram's 4096 characters per message
-            if chunk and sum(len(x) + 1 for x in chunk) + len(line) > 3800:
-                await sender.send_message(settings.clinic_chat_id, "\n".join(chunk))
-                chunk = []
-            chunk.append(line)
-        await sender.send_message(settings.clinic_chat_id, "\n".join(chunk))
+        for message in chunk_lines(lines):
+            await sender.send_message(settings.clinic_chat_id, message)
     except TelegramError as exc:  # the lease runs out and the next tick tries again
         log.warning("daily digest not sent yet: %s", exc.message)
         return False

@@ -17,7 +17,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot import render
 from bot.clock import Clock
-from bot.sender import Sender
+from bot.sender import Sender, retry_after_seconds
 from bot.settings import Settings
 from storage.models import Alert, Patient
 from storage.uow import UnitOfWork
@@ -44,10 +44,6 @@ def alert_keyboard(alert: Alert) -> InlineKeyboardMarkup | None:
 
 def backoff(attempts: int) -> float:
     return min(2.0 ** max(attempts, 1), MAX_BACKOFF)
-
-
-def _seconds(value: object) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)  # type: ignore[arg-type]
 
 
 async def _deliver(sender: Sender, settings: Settings, alert: Alert, patient: Patient) -> int:
@@ -105,7 +101,7 @@ async def _send_one(
         outcome, detail, delay = (
             "retry",
             f"429 retry after {exc.retry_after}",
-            _seconds(exc.retry_after),
+            retry_after_seconds(exc),
         )
     except NetworkError as exc:  # includes TimedOut and 5xx answers
         outcome, detail, delay = "retry", f"network: {exc.message}", backoff(alert.attempts + 1)

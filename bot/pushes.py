@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.content import label, text
 from bot.exercises import library
 from bot.render import button
-from bot.sender import Sender
+from bot.sender import Sender, retry_after_seconds
 from bot.services import reminders
 from bot.settings import Settings
 from storage.uow import UnitOfWork
@@ -54,17 +54,13 @@ def render_push(job: reminders.Job) -> tuple[str, InlineKeyboardMarkup]:
     )
 
 
-def _seconds(value: object) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)  # type: ignore[arg-type]
-
-
 async def _send(sender: Sender, job: reminders.Job) -> reminders.Outcome:
     body, markup = render_push(job)
     try:
         message_id = await sender.send_push(job.patient.chat_id, body, markup)
         return reminders.Outcome(job, "sent", message_id=message_id)
     except RetryAfter as exc:
-        out = reminders.Outcome(job, "retry", "429", retry_in=_seconds(exc.retry_after))
+        out = reminders.Outcome(job, "retry", "429", retry_in=retry_after_seconds(exc))
     except Forbidden as exc:
         out = reminders.Outcome(job, "blocked", exc.message)
     except NetworkError as exc:  # timeouts and 5xx

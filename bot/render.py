@@ -42,6 +42,20 @@ def parse_callback(data: str | None) -> tuple[str, str, str, str] | None:
     return m.group(1), m.group(2), m.group(3), m.group(4) or ""
 
 
+def chunk_lines(lines: list[str], limit: int = 3800) -> list[str]:
+    """Lines joined into messages of at most ``limit`` characters (Telegram allows 4096),
+    split only between lines."""
+    chunks: list[list[str]] = [[]]
+    size = -1  # the joined length of the current chunk (no newline before its first line)
+    for line in lines:
+        if chunks[-1] and size + 1 + len(line) > limit:
+            chunks.append([])
+            size = -1
+        chunks[-1].append(line)
+        size += 1 + len(line)
+    return ["\n".join(chunk) for chunk in chunks if chunk]
+
+
 def button(label_text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label_text, callback_data=data)
 

@@ -12,13 +12,19 @@ import contextlib
 import math
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
-from telegram.constants import ParseMode
+from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram.error import RetryAfter
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter  # PTB's own serialiser
 
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """How long Telegram asked us to wait (PTB gives seconds or a timedelta)."""
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
 
 IN_FLIGHT = math.inf
 POLL = 0.01  # seconds between looks at a window that is full of requests still in flight
@@ -103,14 +109,17 @@ class Sender:
         through the same transport, whose ``post`` maps errors onto the same exceptions
         (``RetryAfter``, ``Forbidden``, ``BadRequest``, ``NetworkError``).
         """
+        defaults = self.bot.defaults  # type: ignore[attr-defined] - the application's ExtBot
         params = {
             "chat_id": chat_id,
             "text": text,
-            "parse_mode": ParseMode.HTML,
-            "link_preview_options": _NO_PREVIEW,
+            "parse_mode": defaults.parse_mode if defaults else None,
+            "link_preview_options": defaults.link_preview_options if defaults else None,
             "reply_markup": markup,
         }
-        data = RequestData([RequestParameter.from_input(k, v) for k, v in params.items()])
+        data = RequestData(
+            [RequestParameter.from_input(k, v) for k, v in params.items() if v is not None]
+        )
         async with self._limited(chat_id):
             result = await self.bot.request.post(f"{self.bot.base_url}/sendMessage", data)
         return result["message_id"]  # type: ignore[index,call-overload]

@@ -98,16 +98,8 @@ async def patients_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 async def _reply_long(update: Update, lines: list[str]) -> None:
     """Telegram caps a message at 4096 characters: split on line boundaries."""
-    chunk: list[str] = []
-    size = 0
-    for line in lines:
-        if chunk and size + len(line) + 1 > 3800:
-            await update.effective_message.reply_text("\n".join(chunk))
-            chunk, size = [], 0
-        chunk.append(line)
-        size += len(line) + 1
-    if chunk:
-        await update.effective_message.reply_text("\n".join(chunk))
+    for message in render.chunk_lines(lines):
+        await update.effective_message.reply_text(message)
 
 
 async def _diary_lines(update: Update, context: ContextTypes.DEFAULT_TYPE, patient_id: int):
