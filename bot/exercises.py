@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from bot.content import expand
+
 DEFAULT_PATH = Path(__file__).parent / "content" / "exercises.yaml"
 
 EXERCISE_ID_MAX = 24
@@ -33,6 +35,7 @@ _DOSE_KEYS = {"sets", "reps", "hold_seconds", "times_a_day", "minutes", "each_si
 _EXERCISE_KEYS = {"id", "name", "steps", "dose", "cautions", "stop_if"}
 _PLAN_KEYS = {"id", "name", "description", "exercises"}
 _TOP_KEYS = {"advice", "urgent", "exercises", "plans"}
+_META_KEYS = {"version", "reviewed"}  # the content change log: optional
 
 
 def _times(n: int) -> str:
@@ -143,7 +146,7 @@ class Library:
     def from_data(cls, data: Any) -> Library:
         if not isinstance(data, Mapping):
             raise ValueError("the library must be a mapping with 'exercises' and 'plans'")
-        _check_keys(data, _TOP_KEYS, _TOP_KEYS, "the library")
+        _check_keys(data, _TOP_KEYS, _TOP_KEYS | _META_KEYS, "the library")
         advice = _text(data["advice"], "advice")
         urgent = _text(data["urgent"], "urgent")
 
@@ -238,9 +241,11 @@ def _check_keys(raw: Mapping[str, Any], required: set[str], allowed: set[str], w
 def _text(value: Any, where: str, *, max_len: int | None = None) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{where}: must be non-empty text, got {value!r}")
-    value = " ".join(value.split())
+    # One space between words; a line break stays (a literal block can hold a list).
+    value = "\n".join(" ".join(line.split()) for line in value.strip().splitlines() if line.strip())
     if "<" in value or ">" in value:
         raise ValueError(f"{where}: must be plain text without markup, got {value!r}")
+    value = expand(value, escape=False)  # [[snippets]] from safety.yaml; escaped when rendered
     if max_len is not None and len(value) > max_len:
         raise ValueError(f"{where}: {value!r} is longer than {max_len} characters")
     return value

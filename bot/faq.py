@@ -72,6 +72,8 @@ import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from bot.content import expand
+
 __all__ = [
     "DEFAULT_PATH",
     "DEFAULT_THRESHOLD",
@@ -847,7 +849,7 @@ def load_entries(path: Path | None = None) -> tuple[tuple[FaqEntry, ...], tuple[
                 topic=str(raw["topic"]),
                 question=str(raw["question"]),
                 phrasings=tuple(str(p) for p in raw.get("phrasings") or ()),
-                answer=str(raw["answer"]).strip(),
+                answer=expand(str(raw["answer"]).strip()),
                 related=tuple(str(r) for r in raw.get("related") or ()),
                 kind=kind,
             )

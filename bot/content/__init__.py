@@ -2,11 +2,18 @@
 
 ``text(key, **values)`` renders a message from ``messages.yaml``. Values are HTML-escaped
 (they may come from a patient) unless wrapped in :class:`Markup`.
+
+``safety.yaml`` holds the one list of emergency and serious symptoms, their routes (999 / A&E,
+111 or an urgent GP, routine) and the one rule for how much an exercise may hurt. A content file
+writes ``[[name]]`` where a snippet of it belongs, and :func:`expand` puts it in, so every
+surface that names those symptoms shows the same list.
 """
 
 from __future__ import annotations
 
 import html
+import re
+from datetime import date
 from functools import cache
 from pathlib import Path
 from string import Formatter
@@ -45,11 +52,75 @@ def unwrap(block: str) -> str:
     return "\n\n".join(paragraphs)
 
 
+def _load(name: str) -> dict:
+    with open(CONTENT_DIR / name, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@cache
+def safety() -> dict:
+    """``safety.yaml``: the emergency and serious symptoms, routes and the exercise stop rule."""
+    return _load("safety.yaml")
+
+
+def _bullets(items: list[str]) -> str:
+    return "\n".join(f"• {item}" for item in items)
+
+
+@cache
+def snippets() -> dict[str, str]:
+    """The ``[[name]]`` snippets, as plain text."""
+    s = safety()
+    reviewed = date.fromisoformat(str(s["reviewed"]))
+    out = {
+        "emergency_signs": _bullets(s["emergency_signs"]),
+        "emergency_advice": " ".join(s["emergency_advice"]),
+        "accident": s["accident"],
+        "urgent_signs": _bullets(s["urgent_signs"]),
+        "stop_rule": " ".join(s["stop_rule"].split()),
+        "reviewed": f"{reviewed.day} {reviewed:%B %Y}",
+        "standard": s["standard"],
+    }
+    out.update({f"{route}_route": str(v) for route, v in s["routes"].items()})
+    return out
+
+
+_SNIPPET = re.compile(r"\[\[([a-z_]+)\]\]")
+
+
+def expand(block: str, *, escape: bool = True) -> str:
+    """Put each ``[[name]]`` snippet into ``block``, HTML-escaped unless ``escape`` is false.
+
+    An unknown name raises ``ValueError``, so a typo stops the bot at start.
+    """
+
+    def sub(m: re.Match[str]) -> str:
+        value = snippets().get(m.group(1))
+        if value is None:
+            raise ValueError(f"unknown content snippet [[{m.group(1)}]]")
+        return html.escape(value, quote=False) if escape else value
+
+    return _SNIPPET.sub(sub, block)
+
+
 @cache
 def messages() -> dict[str, str]:
-    with open(CONTENT_DIR / "messages.yaml", encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    return {k: unwrap(v) for k, v in data.items()}
+    data = _load("messages.yaml")
+    # Keys starting with "_" are about the file (its version), not messages.
+    return {k: unwrap(expand(v)) for k, v in data.items() if not k.startswith("_")}
+
+
+CONTENT_FILES = ("messages.yaml", "faq.yaml", "exercises.yaml", "red_flags.yaml", "safety.yaml")
+
+
+def content_versions() -> dict[str, tuple[int, date]]:
+    """Each content file's version and the date it was last clinically reviewed."""
+    out = {}
+    for name in CONTENT_FILES:
+        data = _load(name)
+        meta = data.get("_content", data)
+        out[name] = (int(meta["version"]), date.fromisoformat(str(meta["reviewed"])))
+    return out
 
 
 def placeholders(key: str) -> set[str]:
