@@ -103,6 +103,18 @@ def expand(block: str, *, escape: bool = True) -> str:
     return _SNIPPET.sub(sub, block)
 
 
+def without_snippets(block: str) -> str:
+    """``block`` with every snippet it shows (as :func:`expand` rendered it) taken out.
+
+    What is left is the text's own wording: the FAQ matcher learns only from that, and the
+    safety test checks that no symptom list is left in it.
+    """
+    for value in sorted(snippets().values(), key=len, reverse=True):
+        for shown in {value, html.escape(value, quote=False)}:
+            block = block.replace(shown, " ")
+    return block
+
+
 @cache
 def messages() -> dict[str, str]:
     data = _load("messages.yaml")
