@@ -2,11 +2,11 @@
 
 Cauda equina syndrome (compression of the nerve roots at the bottom of the spine) is rare in
 people with sciatica, but it is an emergency: changes in bladder or bowel control, numbness
-around the genitals or back passage ("saddle" numbness), symptoms spreading to both legs, and
-leg weakness that gets worse by the hour need to be seen the same day, or function can be lost
-for good. The check-in asks about these directly; this module catches the same things when a
-patient *types* them, in a question, a note or any message, so that the bot can tell them to
-seek emergency care at once and alert the clinic.
+around the genitals or back passage ("saddle" numbness), changes in sexual function, symptoms
+spreading to both legs, and leg weakness that gets worse by the hour need to be seen the same
+day, or function can be lost for good. The check-in asks about these directly; this module
+catches the same things when a patient *types* them, in a question, a note or any message, so
+that the bot can tell them to seek emergency care at once and alert the clinic.
 
 The phrases are content, not code: they live in ``bot/content/red_flags.yaml`` as readable
 regular expressions grouped by kind, together with the negation rules (see the comment at the
@@ -43,7 +43,13 @@ __all__ = [
     "normalise",
 ]
 
-KINDS = ("bladder_bowel", "saddle_numbness", "both_legs", "weakness_worsening")
+KINDS = (
+    "bladder_bowel",
+    "saddle_numbness",
+    "sexual_function",
+    "both_legs",
+    "weakness_worsening",
+)
 RED_FLAGS_PATH = Path(__file__).resolve().parent.parent / "content" / "red_flags.yaml"
 
 # Characters used as apostrophes. They are dropped, so "can't", "can’t" and "cant" read the same.

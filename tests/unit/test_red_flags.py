@@ -31,6 +31,7 @@ NEGATIVE = PHRASES["negative"]
 REASONS = {
     "bladder_bowel": "changed bladder or bowel control",
     "saddle_numbness": "numbness around the genitals or back passage",
+    "sexual_function": "changes in sexual function",
     "both_legs": "new symptoms in both legs",
     "weakness_worsening": "rapidly worsening leg weakness",
 }
@@ -151,8 +152,8 @@ def test_empty_message_has_no_red_flag(text):
 
 def test_every_kind_in_one_message_is_reported_in_order():
     text = (
-        "I wet myself, I can't feel my bum when I wipe, it's in both legs "
-        "and my leg is getting weaker by the hour"
+        "I wet myself, I can't feel my bum when I wipe, erection problems too, it's in both "
+        "legs and my leg is getting weaker by the hour"
     )
     hits = detect_red_flags(text)
     assert [h.kind for h in hits] == list(KINDS)
@@ -232,3 +233,37 @@ def test_a_long_message_is_checked_quickly():
     start = time.perf_counter()
     assert detect_red_flag(text) is None
     assert time.perf_counter() - start < 2.0
+
+
+# The phrasings the clinical review found the detector missing (issue 14); each is also a
+# labelled case in the phrase file, pinned here with its kind.
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("erection problems since the back pain", "sexual_function"),
+        ("leaking poo", "bladder_bowel"),
+        ("it takes ages to start peeing", "bladder_bowel"),
+        ("my pee stream is really weak now", "bladder_bowel"),
+        ("I don't know when my bladder is full", "bladder_bowel"),
+        ("when I wipe it feels like cardboard", "saddle_numbness"),
+        ("can't feel much down below during sex", "saddle_numbness"),
+        ("I can't feel my feet", "both_legs"),
+    ],
+)
+def test_signs_the_clinical_review_found_missing_fire(text, kind):
+    hit = detect_red_flag(text)
+    assert hit is not None and hit.kind == kind, (text, hit)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no erection problems",
+        "I haven't had any leaking of poo",
+        "I know when my bladder is full",
+        "I can feel my feet again now",
+        "is it ok to have sex with sciatica",
+    ],
+)
+def test_the_new_signs_still_respect_negation_and_look_alikes(text):
+    assert detect_red_flag(text) is None
