@@ -309,8 +309,11 @@ async def test_daily_digest_lists_review_notes_once_a_day(api, bot, db):
 async def test_red_flags_in_an_edited_message_or_a_photo_caption_are_acted_on(api, bot, db):
     await join(api, PATIENT, "Sam Taylor")
     await say(api, PATIENT, "/cancel")
+    before = last_id(api, PATIENT)
     sent = await api.send_text(PATIENT, "my back hurts a bit today")
-    await asyncio.sleep(0.5)
+    # Wait for the bot's answer to it (building the FAQ index on a first question can take
+    # longer than a fixed sleep), so the next message is the one the edit causes.
+    await api.wait_for_message(PATIENT, after=before)
     after = last_id(api, PATIENT)
     await api.edit_text(PATIENT, sent, "my back hurts and I wet myself without noticing")
     advice = await api.wait_for_message(PATIENT, after=after)
