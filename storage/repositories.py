@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Alert,
-    AlertAttempt,
     AuditEvent,
     CheckinDraft,
     CheckinEntry,
     Conversation,
     Invite,
     Patient,
-    ProcessedUpdate,
     RelayedQuestion,
 )
 
@@ -46,6 +43,22 @@ class PatientRepository(_Repo):
             update(Patient)
             .where(Patient.telegram_user_id == telegram_user_id, Patient.unreachable.is_(True))
             .values(unreachable=False)
+        )
+
+    async def mark_reachable_many(self, telegram_user_ids: set[int]) -> None:
+        if telegram_user_ids:
+            await self.s.execute(
+                update(Patient)
+                .where(
+                    Patient.telegram_user_id.in_(telegram_user_ids),
+                    Patient.unreachable.is_(True),
+                )
+                .values(unreachable=False)
+            )
+
+    async def mark_unreachable(self, patient_ids: set[int]) -> None:
+        await self.s.execute(
+            update(Patient).where(Patient.id.in_(patient_ids)).values(unreachable=True)
         )
 
     async def list_all(self, include_discharged: bool = False) -> list[Patient]:
@@ -125,6 +138,9 @@ class AlertRepository(_Repo):
     async def get(self, alert_id: int) -> Alert | None:
         return await self.s.get(Alert, alert_id)
 
+    async def by_ids(self, alert_ids: list[int]) -> dict[int, Alert]:
+        return {a.id: a for a in await self.s.scalars(select(Alert).where(Alert.id.in_(alert_ids)))}
+
     async def open_for(self, patient_id: int, rule: str) -> Alert | None:
         return await self.s.scalar(
             select(Alert).where(
@@ -159,33 +175,6 @@ class AlertRepository(_Repo):
         )
         return {pid: n for pid, n in rows}
 
-    async def due_ids(self, now: datetime, limit: int) -> list[int]:
-        q = (
-            select(Alert.id)
-            .where(
-                Alert.next_send_at.is_not(None),
-                Alert.next_send_at <= now,
-                or_(Alert.claimed_until.is_(None), Alert.claimed_until < now),
-            )
-            .order_by(Alert.next_send_at)
-            .limit(limit)
-        )
-        return list(await self.s.scalars(q))
-
-    async def claim(self, alert_id: int, now: datetime, lease: timedelta) -> bool:
-        """Conditional update: exactly one process wins the row until the lease ends."""
-        res = await self.s.execute(
-            update(Alert)
-            .where(
-                Alert.id == alert_id,
-                Alert.next_send_at.is_not(None),
-                Alert.next_send_at <= now,
-                or_(Alert.claimed_until.is_(None), Alert.claimed_until < now),
-            )
-            .values(claimed_until=now + lease)
-        )
-        return res.rowcount == 1
-
     async def acknowledge(self, alert_id: int, user_id: int, user_name: str, now: datetime) -> bool:
         res = await self.s.execute(
             update(Alert)
@@ -196,13 +185,9 @@ class AlertRepository(_Repo):
                 acknowledged_by_name=user_name,
                 acknowledged_at=now,
                 updated_at=now,
-                next_send_at=None,
             )
         )
         return res.rowcount == 1
-
-    async def record_attempt(self, alert_id: int, now: datetime, outcome: str, detail: str | None):
-        self.s.add(AlertAttempt(alert_id=alert_id, at=now, outcome=outcome, detail=detail))
 
 
 class AuditLog(_Repo):
@@ -228,20 +213,6 @@ class AuditLog(_Repo):
         )
 
 
-class UpdateLog(_Repo):
-    async def first_time(self, update_id: int, now: datetime) -> bool:
-        """True the first time an update id is seen; False for a re-delivery."""
-        try:
-            async with self.s.begin_nested():
-                self.s.add(ProcessedUpdate(update_id=update_id, received_at=now))
-        except IntegrityError:
-            return False
-        return True
-
-    async def prune(self, before: datetime) -> None:
-        await self.s.execute(delete(ProcessedUpdate).where(ProcessedUpdate.received_at < before))
-
-
 class QuestionRepository(_Repo):
     async def add(self, q: RelayedQuestion) -> RelayedQuestion:
         self.s.add(q)
@@ -258,3 +229,22 @@ class QuestionRepository(_Repo):
 
     async def get(self, question_id: int) -> RelayedQuestion | None:
         return await self.s.get(RelayedQuestion, question_id)
+
+    async def mark_relayed(
+        self, question_id: int, staff_chat_id: int, staff_message_id: int | None, now: datetime
+    ) -> None:
+        q = await self.s.get(RelayedQuestion, question_id)
+        if q is None:  # erased meanwhile
+            return
+        q.staff_chat_id = staff_chat_id
+        q.staff_message_id = staff_message_id
+        self.s.add(
+            AuditEvent(
+                at=now,
+                actor="patient",
+                actor_id=None,
+                patient_id=q.patient_id,
+                action="question_relayed",
+                details={"question_id": q.id},
+            )
+        )

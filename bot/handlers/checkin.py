@@ -11,7 +11,6 @@ from telegram.ext import ContextTypes
 from bot import render
 from bot.content import text
 from bot.handlers.common import active_patient, svc
-from bot.handlers.safety import send_urgent_advice
 from bot.services import checkin
 from storage.models import Patient
 
@@ -62,11 +61,9 @@ async def checkin_button(
         await query.answer(text("checkin_stale"), show_alert=True)
         return
     if outcome.urgent:
-        # Safety first: the advice is the next thing the patient sees, before anything that
-        # could fail (an old callback query, an edit); the flow then goes on below it.
-        # The clinic gets the rule's reason with figures; the patient, plain words.
-        reason = text(f"urgent_reason_{outcome.urgent[0].rule}")
-        await send_urgent_advice(context, patient.chat_id, reason, kick=True)
+        # Safety first: the advice is already queued with the alert (the outbox sends it
+        # before anything else); this message is closed and the flow goes on below it.
+        await s.deliver_urgent()
         try:
             await query.answer()
             await query.edit_message_text(
@@ -123,5 +120,3 @@ async def _finished(update, context, patient: Patient, outcome, edit: bool) -> N
         await update.callback_query.edit_message_text(body)
     else:
         await context.bot.send_message(patient.chat_id, body)
-    if outcome.decisions:
-        svc(context).kick()
