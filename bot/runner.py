@@ -29,10 +29,10 @@ async def running(app: Application, hold_file: str | None = None) -> AsyncIterat
         await app.post_init(app)
         await app.start()
         services = app.bot_data["services"]
-        inbox = Inbox(app, services, concurrency=services.settings.inbox_concurrency)
-        app.bot_data["inbox"] = inbox
         hold = (lambda: os.path.exists(hold_file)) if hold_file else (lambda: False)
-        handling = asyncio.create_task(inbox.dispatch_forever(hold), name="inbox-handle")
+        inbox = Inbox(app, services, services.settings.inbox_concurrency, hold)
+        app.bot_data["inbox"] = inbox
+        handling = asyncio.create_task(inbox.dispatch_forever(), name="inbox-handle")
         polling = asyncio.create_task(inbox.poll_forever(), name="inbox-poll")
         try:
             yield inbox

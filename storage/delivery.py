@@ -25,12 +25,44 @@ class InboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
-    async def store(self, rows: list[dict[str, Any]]) -> None:
-        """Rows with update_id, chat_id, payload, received_at; an update seen before is
-        ignored (Telegram may deliver one twice)."""
-        if rows:
-            values = [{"status": "pending", "attempts": 0, **r} for r in rows]
-            await self.s.execute(insert_ignoring_duplicates(self.s, InboxUpdate.__table__), values)
+    async def store(self, rows: list[dict[str, Any]]) -> set[int]:
+        """Rows with update_id, chat_id, payload, received_at and optionally claimed_until
+        (claimed by the storing process); an update seen before is ignored (Telegram may
+        deliver one twice). Returns the ids that were new."""
+        if not rows:
+            return set()
+        values = [
+            {
+                "status": "pending",
+                "claimed_until": None,
+                **r,
+                "attempts": 1 if r.get("claimed_until") else 0,
+            }
+            for r in rows
+        ]
+        stmt = insert_ignoring_duplicates(self.s, InboxUpdate.__table__).returning(
+            InboxUpdate.update_id
+        )
+        return set((await self.s.scalars(stmt, values)).all())
+
+    async def chats_with_pending(self, chat_ids: set[int]) -> set[int]:
+        """Which of these chats have updates not handled yet (their order must be kept)."""
+        return set(
+            await self.s.scalars(
+                select(InboxUpdate.chat_id)
+                .where(InboxUpdate.status == "pending", InboxUpdate.chat_id.in_(chat_ids))
+                .distinct()
+            )
+        )
+
+    async def renew(self, update_ids: set[int], until: datetime) -> None:
+        """Extend the leases a live process holds (a dead one's run out)."""
+        await self.s.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id.in_(update_ids), InboxUpdate.status == "pending")
+            .values(claimed_until=until),
+            execution_options={"synchronize_session": False},
+        )
 
     async def claim(
         self, now: datetime, lease: timedelta, limit: int, chat_id: int | None = None
@@ -117,6 +149,9 @@ class InboxRepository:
         )
 
 
+URGENT = 0  # bot.delivery.limiter.Priority.URGENT (storage does not import the bot)
+
+
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
@@ -168,6 +203,7 @@ class OutboxRepository:
         """Claim due messages, most urgent first; returns them (plain rows) and their
         patients by id. Locked rows are skipped on PostgreSQL; the claim is written in the
         same transaction, so two senders never get the same message."""
+        urgent = aliased(OutboxMessage)
         ids = list(
             await self.s.scalars(
                 select(OutboxMessage.id)
@@ -176,6 +212,16 @@ class OutboxRepository:
                     OutboxMessage.priority <= max_priority,
                     OutboxMessage.send_at <= now,
                     or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                    # Nothing overtakes urgent advice or an urgent alert that is waiting to be
+                    # retried in the same chat: the patient reads the advice first.
+                    ~select(urgent.id)
+                    .where(
+                        urgent.chat_id == OutboxMessage.chat_id,
+                        urgent.status == "pending",
+                        urgent.priority == URGENT,
+                        OutboxMessage.priority > URGENT,
+                    )
+                    .exists(),
                 )
                 .order_by(OutboxMessage.priority, OutboxMessage.send_at)
                 .limit(limit)

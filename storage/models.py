@@ -296,6 +296,12 @@ class OutboxMessage(Base):
             postgresql_where=text("status = 'pending'"),
         ),
         Index("ix_outbox_patient", "patient_id"),
+        Index(
+            "ix_outbox_urgent_pending",
+            "chat_id",
+            sqlite_where=text("status = 'pending' AND priority = 0"),
+            postgresql_where=text("status = 'pending' AND priority = 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -38,24 +38,6 @@ class PatientRepository(_Repo):
         await self.s.flush()
         return patient
 
-    async def mark_reachable(self, telegram_user_id: int) -> None:
-        await self.s.execute(
-            update(Patient)
-            .where(Patient.telegram_user_id == telegram_user_id, Patient.unreachable.is_(True))
-            .values(unreachable=False)
-        )
-
-    async def mark_reachable_many(self, telegram_user_ids: set[int]) -> None:
-        if telegram_user_ids:
-            await self.s.execute(
-                update(Patient)
-                .where(
-                    Patient.telegram_user_id.in_(telegram_user_ids),
-                    Patient.unreachable.is_(True),
-                )
-                .values(unreachable=False)
-            )
-
     async def mark_unreachable(self, patient_ids: set[int]) -> None:
         await self.s.execute(
             update(Patient).where(Patient.id.in_(patient_ids)).values(unreachable=True)

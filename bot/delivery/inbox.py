@@ -6,11 +6,16 @@ moves the offset past it, so an update fetched just before a crash is handled af
 A second process polling the same bot gets 409 from Telegram and stands by, still handling
 updates from the shared inbox. (Webhook mode stores the update before its HTTP answer.)
 
-Handling: python-telegram-bot routes each update (``Application.process_update``). The first
-commit of a unit of work in the handler marks the update done in the same transaction as its
-effects (:data:`storage.uow.current_update`). A handler that fails because the database is
-unreachable is run again once it is back; a handler with a bug is marked failed (the patient is
-told kindly by the error handler) and never blocks the chat's later updates.
+Handling: the process that stores an update claims it in the same transaction (unless the chat
+has older updates pending elsewhere) and hands it to that chat's worker: one chat's updates are
+handled one after another, different chats at once (``INBOX_CONCURRENCY``). Claims are leases,
+renewed while held, so a crashed process's updates are taken over within ``LEASE``; a repeating
+claim also picks up anything left pending. python-telegram-bot routes each update
+(``Application.process_update``). The first commit of a unit of work in the handler marks the
+update done in the same transaction as its effects (:data:`storage.uow.current_update`).
+A handler that fails because the database is unreachable is run again once it is back; a
+handler with a bug is marked failed (the patient is told kindly by the error handler) and never
+blocks the chat's later updates.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
+from collections import deque
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -31,13 +38,23 @@ from bot.delivery.transport import retry_after_seconds
 from bot.services.context import Services
 from storage.uow import HandledUpdate, UnitOfWork, current_update
 
+
+@dataclass(frozen=True)
+class _Row:
+    update_id: int
+    chat_id: int
+    payload: dict[str, Any]
+    attempts: int
+
+
 log = logging.getLogger(__name__)
 # The raw JSON of each update is what the inbox stores, so getUpdates is called through the
 # public do_api_request (which answers dicts) rather than get_updates (which builds objects).
 warnings.filterwarnings("ignore", message=r".*Bot\.get_updates.*", category=PTBUserWarning)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=20)
+RENEW_EVERY = 5.0  # seconds between renewals of the leases this process holds
 POLL_TIMEOUT = 10  # seconds of long polling
 STANDBY_SECONDS = 5.0  # another process is polling: look again after this
 MAX_BACKOFF = 10.0
@@ -56,16 +73,6 @@ def chat_of(raw: dict[str, Any]) -> int:
     return 0
 
 
-def _private_sender(raw: dict[str, Any]) -> int | None:
-    for key in ("message", "edited_message", "callback_query"):
-        part = raw.get(key)
-        if part is not None:
-            chat = part.get("chat") or (part.get("message") or {}).get("chat") or {}
-            if key == "callback_query" or chat.get("type") == "private":
-                return part.get("from", {}).get("id")
-    return None
-
-
 def is_transient(exc: BaseException | None) -> bool:
     """The database (or the network under it) was unreachable: try the update again."""
     if isinstance(exc, OperationalError | ConnectionError | TimeoutError):
@@ -79,30 +86,45 @@ def is_transient(exc: BaseException | None) -> bool:
 
 
 class Inbox:
-    def __init__(self, app: Application, services: Services, concurrency: int = 16) -> None:
+    def __init__(
+        self, app: Application, services: Services, concurrency: int = 16, hold=lambda: False
+    ) -> None:
         self.app = app
         self.s = services
-        self.concurrency = concurrency
+        self._hold = hold  # tests only: while true, updates are stored but not handled
+        self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._running = True
-        self._in_flight: set[asyncio.Task] = set()
+        self._chats: dict[int, deque[Any]] = {}  # chats with a worker in this process
+        self._held: set[int] = set()  # update ids this process has claimed
+        self._workers: set[asyncio.Task] = set()
 
     # -- receiving ------------------------------------------------------------------------
 
     async def store(self, raw_updates: list[dict[str, Any]]) -> None:
-        """Commit a batch of raw updates (re-deliveries ignored); wakes the handlers."""
+        """Commit a batch of raw updates (re-deliveries ignored), claiming those this process
+        can handle in order, and hand them to their chats' workers."""
         now = self.s.now()
         rows = [
             {"update_id": u["update_id"], "chat_id": chat_of(u), "payload": u, "received_at": now}
             for u in raw_updates
         ]
+        hold = self._hold()
         async with UnitOfWork(self.s.sessionmaker) as uow:
-            await uow.inbox.store(rows)
-            # Writing to the bot again means a patient unblocked it.
-            senders = {s for s in map(_private_sender, raw_updates) if s is not None}
-            await uow.patients.mark_reachable_many(senders)
+            chats = {r["chat_id"] for r in rows} - self._chats.keys()
+            busy = await uow.inbox.chats_with_pending(chats) if chats and not hold else set()
+            for r in rows:
+                # Claimed at once unless older updates of the chat wait elsewhere (a crashed
+                # or another process): then the claim loop takes it in its turn.
+                if not hold and r["chat_id"] not in busy:
+                    r["claimed_until"] = now + LEASE
+            stored = await uow.inbox.store(rows)
             await uow.session.commit()
-        self.kick()
+        mine = [r for r in rows if r.get("claimed_until") and r["update_id"] in stored]
+        for r in mine:
+            self._enqueue(_Row(r["update_id"], r["chat_id"], r["payload"], 1))
+        if len(mine) < len(stored):
+            self.kick()
 
     async def poll_forever(self) -> None:
         offset: int | None = None
@@ -154,37 +176,65 @@ class Inbox:
         self._running = False
         self._wake.set()
 
-    async def dispatch_forever(self, hold=lambda: False) -> None:
-        """Claim and handle updates until stopped; ``hold`` (tests only) pauses claiming."""
+    def _enqueue(self, row: Any) -> None:
+        self._held.add(row.update_id)
+        queue = self._chats.get(row.chat_id)
+        if queue is not None:
+            queue.append(row)
+            return
+        self._chats[row.chat_id] = deque([row])
+        task = asyncio.create_task(self._chat_worker(row.chat_id))
+        self._workers.add(task)
+        task.add_done_callback(self._workers.discard)
+
+    async def _chat_worker(self, chat_id: int) -> None:
+        """One chat's updates, in order; at most ``concurrency`` chats at once."""
+        queue = self._chats[chat_id]
+        async with self._slots:
+            while queue and self._running:
+                row = queue.popleft()
+                try:
+                    await self._handle(row)
+                finally:
+                    self._held.discard(row.update_id)
+        # Stopping: what is left stays claimed until its lease runs out, then another process
+        # (or this one, restarted) takes it.
+        for row in queue:
+            self._held.discard(row.update_id)
+        del self._chats[chat_id]
+
+    async def dispatch_forever(self) -> None:
+        """Claim what is pending (left by a crash, or waiting behind another process's
+        updates of the same chat), and renew the leases held, until stopped."""
+        renewed = asyncio.get_running_loop().time()
         while self._running:
             self._wake.clear()
-            free = self.concurrency - len(self._in_flight)
-            claimed: list[Any] = []
-            if free > 0 and not hold():
-                try:
+            try:
+                if not self._hold():
+                    await self._claim_pending()
+                if asyncio.get_running_loop().time() - renewed > RENEW_EVERY and self._held:
                     async with UnitOfWork(self.s.sessionmaker) as uow:
-                        claimed = await uow.inbox.claim(self.s.now(), LEASE, free)
+                        await uow.inbox.renew(self._held, self.s.now() + LEASE)
                         await uow.session.commit()
-                except Exception as exc:  # noqa: BLE001 - the database is down: look again
-                    log.warning("could not claim updates (%s)", exc)
-                    await asyncio.sleep(1.0)
-                    continue
-            for row in claimed:
-                task = asyncio.create_task(self._handle(row))
-                self._in_flight.add(task)
-                task.add_done_callback(self._finished)
-            if claimed and len(claimed) == free:
-                continue  # more may be waiting
+                    renewed = asyncio.get_running_loop().time()
+            except Exception as exc:  # noqa: BLE001 - the database is down: look again
+                log.warning("inbox: could not claim or renew (%s)", exc)
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.s.settings.tick_seconds)
             except TimeoutError:
                 pass
-        if self._in_flight:
-            await asyncio.wait(self._in_flight, timeout=10)
+        if self._workers:
+            await asyncio.wait(self._workers, timeout=10)
 
-    def _finished(self, task: asyncio.Task) -> None:
-        self._in_flight.discard(task)
-        self.kick()  # the chat's next update may be waiting
+    async def _claim_pending(self) -> None:
+        while True:
+            async with UnitOfWork(self.s.sessionmaker) as uow:
+                claimed = await uow.inbox.claim(self.s.now(), LEASE, 100)
+                await uow.session.commit()
+            for row in claimed:
+                self._enqueue(row)
+            if len(claimed) < 100:
+                return
 
     async def _handle(self, row: Any) -> None:
         handled = HandledUpdate(row.update_id)

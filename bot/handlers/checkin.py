@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 from bot import render
 from bot.content import text
 from bot.handlers.common import active_patient, svc
-from bot.services import checkin
+from bot.services import checkin, onboarding
 from storage.models import Patient
 
 log = logging.getLogger(__name__)
@@ -48,16 +48,14 @@ async def checkin_button(
 ) -> None:
     s = svc(context)
     query = update.callback_query
-    patient = await active_patient(update, context)
     step = render.CODE_STEPS.get(code)
-    if patient is None or step is None:
-        await query.answer(text("checkin_stale"), show_alert=True)
-        return
-    async with s.uow() as uow:
-        outcome = await checkin.answer(
-            uow, patient, nonce, step, value, s.now(), s.settings.thresholds
-        )
-    if outcome.status in ("stale", "invalid"):
+    async with s.uow() as uow:  # one unit of work for the press: the hot path of a check-in
+        patient = await onboarding.active_patient(uow, update.effective_user.id)
+        if patient is not None and step is not None:
+            outcome = await checkin.answer(
+                uow, patient, nonce, step, value, s.now(), s.settings.thresholds
+            )
+    if patient is None or step is None or outcome.status in ("stale", "invalid"):
         await query.answer(text("checkin_stale"), show_alert=True)
         return
     if outcome.urgent:

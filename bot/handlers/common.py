@@ -23,8 +23,7 @@ def svc(context: ContextTypes.DEFAULT_TYPE) -> Services:
 async def active_patient(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Patient | None:
     """The patient who sent this update, if they are registered and not discharged."""
     async with svc(context).uow() as uow:
-        patient = await uow.patients.by_user(update.effective_user.id)
-    return patient if patient is not None and patient.status == "active" else None
+        return await onboarding.active_patient(uow, update.effective_user.id)
 
 
 def is_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:

@@ -79,6 +79,14 @@ def upgrade() -> None:
         postgresql_where=PENDING,
     )
     op.create_index("ix_outbox_patient", "outbox", ["patient_id"])
+    urgent_pending = sa.text("status = 'pending' AND priority = 0")
+    op.create_index(
+        "ix_outbox_urgent_pending",
+        "outbox",
+        ["chat_id"],
+        sqlite_where=urgent_pending,
+        postgresql_where=urgent_pending,
+    )
     op.create_table(
         "delivery_attempts",
         sa.Column("id", sa.Integer(), nullable=False),
