@@ -25,10 +25,21 @@ class _Repo:
 
 
 class PatientRepository(_Repo):
-    async def by_user(self, telegram_user_id: int) -> Patient | None:
-        return await self.s.scalar(
-            select(Patient).where(Patient.telegram_user_id == telegram_user_id)
-        )
+    async def by_user(self, telegram_user_id: int, with_draft: bool = False) -> Patient | None:
+        """``with_draft``: their check-in draft is loaded in the same query (a button press
+        of the check-in needs both; ``CheckinRepository.draft`` then finds it loaded)."""
+        if not with_draft:
+            return await self.s.scalar(
+                select(Patient).where(Patient.telegram_user_id == telegram_user_id)
+            )
+        row = (
+            await self.s.execute(
+                select(Patient, CheckinDraft)
+                .outerjoin(CheckinDraft, CheckinDraft.patient_id == Patient.id)
+                .where(Patient.telegram_user_id == telegram_user_id)
+            )
+        ).first()
+        return row[0] if row else None
 
     async def get(self, patient_id: int) -> Patient | None:
         return await self.s.get(Patient, patient_id)

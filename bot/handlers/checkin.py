@@ -50,7 +50,7 @@ async def checkin_button(
     query = update.callback_query
     step = render.CODE_STEPS.get(code)
     async with s.uow() as uow:  # one unit of work for the press: the hot path of a check-in
-        patient = await onboarding.active_patient(uow, update.effective_user.id)
+        patient = await onboarding.active_patient(uow, update.effective_user.id, True)
         if patient is not None and step is not None:
             outcome = await checkin.answer(
                 uow, patient, nonce, step, value, s.now(), s.settings.thresholds
