@@ -111,6 +111,15 @@ class InboxRepository:
         )
         return list(rows)
 
+    async def release(self, update_ids: set[int]) -> None:
+        """Hand back claimed updates that were not started (a clean stop)."""
+        await self.s.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id.in_(update_ids), InboxUpdate.status == "pending")
+            .values(claimed_until=None),
+            execution_options={"synchronize_session": False},
+        )
+
     async def mark_done(self, update_id: int, now: datetime) -> None:
         await self.s.execute(
             update(InboxUpdate)

@@ -97,6 +97,7 @@ class Inbox:
         self._running = True
         self._chats: dict[int, deque[Any]] = {}  # chats with a worker in this process
         self._held: set[int] = set()  # update ids this process has claimed
+        self._active: set[int] = set()  # ... and is handling right now
         self._workers: set[asyncio.Task] = set()
 
     # -- receiving ------------------------------------------------------------------------
@@ -193,14 +194,13 @@ class Inbox:
         async with self._slots:
             while queue and self._running:
                 row = queue.popleft()
+                self._active.add(row.update_id)
                 try:
                     await self._handle(row)
                 finally:
+                    self._active.discard(row.update_id)
                     self._held.discard(row.update_id)
-        # Stopping: what is left stays claimed until its lease runs out, then another process
-        # (or this one, restarted) takes it.
-        for row in queue:
-            self._held.discard(row.update_id)
+        # Stopping: what is left is handed back (dispatch_forever) for the next process.
         del self._chats[chat_id]
 
     async def dispatch_forever(self) -> None:
@@ -225,6 +225,13 @@ class Inbox:
                 pass
         if self._workers:
             await asyncio.wait(self._workers, timeout=10)
+        if self._held:  # a clean stop hands back what it had not started, for the next process
+            try:
+                async with UnitOfWork(self.s.sessionmaker) as uow:
+                    await uow.inbox.release(self._held - self._active)
+                    await uow.session.commit()
+            except Exception as exc:  # noqa: BLE001 - then the leases simply run out
+                log.warning("inbox: claims not handed back (%s)", exc)
 
     async def _claim_pending(self) -> None:
         while True:
