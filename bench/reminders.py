@@ -525,7 +525,7 @@ class Database:
         try:
             async with engine.connect() as conn:
                 rows = await conn.execute(
-                    text("SELECT status, count(*) FROM pushes WHERE kind = 'checkin' GROUP BY 1")
+                    text("SELECT status, count(*) FROM outbox WHERE kind = 'checkin' GROUP BY 1")
                 )
                 return {status: count for status, count in rows}
         finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
 
 from telegram import (
@@ -25,8 +27,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot import digest_job, outbox, pushes
+from bot import digest_job
 from bot.clock import Clock, make_clock
+from bot.delivery.limiter import Limiter
+from bot.delivery.outbox import FAST_LANE, Outbox
+from bot.delivery.transport import BotRequest
 from bot.handlers import (
     checkin,
     common,
@@ -68,20 +73,27 @@ STAFF_COMMANDS = [
 ]
 
 
-async def alerts_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Clinic alerts: a job of their own, so they never wait behind a batch of reminders."""
-    s: Services = context.application.bot_data["services"]
-    await outbox.drain(s.sessionmaker, s.sender, s.settings, s.clock)
+_background: set[asyncio.Task] = set()  # strong references to fire-and-forget tasks
 
 
-async def reminders_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+def _outbox(context: ContextTypes.DEFAULT_TYPE) -> Outbox:
+    return context.application.bot_data["outbox"]
+
+
+async def fast_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Urgent advice and alerts, answers and routine alerts that are due (retries,
+    re-notifications): a job of its own, so they never wait behind a batch of reminders."""
+    await _outbox(context).drain_fast()
+
+
+async def bulk_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Reminders, prompts and the daily digest: the database says what is due."""
-    s: Services = context.application.bot_data["services"]
-    running = lambda: context.application.running  # noqa: E731 - stops a batch on SIGTERM
-    await pushes.drain(s.sessionmaker, s.sender, s.settings, s.clock, running)
-    if not context.application.running:
-        return
-    await digest_job.run_if_due(s.sessionmaker, s.sender, s.settings, s.clock)
+    app = context.application
+    running = lambda: app.running  # noqa: E731 - stops a batch on SIGTERM
+    await _outbox(context).drain_all(running)
+    if app.running:
+        s: Services = app.bot_data["services"]
+        await digest_job.run_if_due(s.sessionmaker, s.settings, s.clock)
 
 
 async def _set_commands(app: Application, settings: Settings) -> None:
@@ -102,27 +114,37 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
 
     async def post_init(app: Application) -> None:
         engine = make_engine(settings.database_url)
-        sender = Sender(app.bot, per_second=settings.send_rate_per_second)
-        services = Services(settings, make_sessionmaker(engine), clock, sender)
-        services.on_kick = lambda: app.create_task(
-            outbox.drain(services.sessionmaker, services.sender, settings, clock)
-        )
+        sm = make_sessionmaker(engine)
+        outbox = Outbox(sm, Sender(app.bot), settings, clock)
+
+        def on_queued(priority: int) -> None:
+            if priority <= FAST_LANE:  # wake the fast lane, outside the update's context
+                task = asyncio.get_running_loop().create_task(
+                    outbox.drain_fast(), context=contextvars.Context()
+                )
+                _background.add(task)
+                task.add_done_callback(_background.discard)
+
+        async def deliver_now() -> None:
+            try:
+                # Outside the update's context: the outbox's commits are not the update's.
+                await asyncio.get_running_loop().create_task(
+                    outbox.drain_fast(), context=contextvars.Context()
+                )
+            except Exception:  # noqa: BLE001 - queued durably; the next tick sends it
+                log.warning("urgent messages not sent at once; the outbox retries", exc_info=True)
+
+        services = Services(settings, sm, clock, on_queued=on_queued, deliver_now=deliver_now)
         app.bot_data["services"] = services
+        app.bot_data["outbox"] = outbox
         app.bot_data["engine"] = engine
         await _set_commands(app, settings)
+        jobs = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
         app.job_queue.run_repeating(
-            alerts_tick,
-            interval=settings.tick_seconds,
-            first=0.1,
-            name="alerts",
-            job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+            fast_tick, interval=settings.tick_seconds, first=0.1, name="fast", job_kwargs=jobs
         )
         app.job_queue.run_repeating(
-            reminders_tick,
-            interval=settings.tick_seconds,
-            first=0.2,
-            name="reminders",
-            job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+            bulk_tick, interval=settings.tick_seconds, first=0.2, name="bulk", job_kwargs=jobs
         )
         log.info("bot @%s ready", app.bot.username)
 
@@ -135,7 +157,10 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.telegram_api_base_url)
-        .request(AiohttpRequest())
+        # Updates come from the inbox (bot.delivery.inbox), not from PTB's Updater.
+        .updater(None)
+        .request(BotRequest(Limiter(settings.send_rate_per_second)))
+        .get_updates_request(AiohttpRequest())
         .defaults(
             Defaults(
                 parse_mode=ParseMode.HTML,
@@ -147,8 +172,9 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         .build()
     )
     private = filters.ChatType.PRIVATE
-    # 1. Before anything: drop re-delivered updates and updates we never act on.
-    app.add_handler(TypeHandler(Update, common.drop_duplicates), group=-1)
+    # 1. Before anything: updates we never act on stop here; edits are checked for red flags.
+    #    (A re-delivered update never gets this far: the inbox stores each update id once.)
+    app.add_handler(TypeHandler(Update, common.screen_update), group=-1)
     # 2. Commands.
     app.add_handler(CommandHandler("start", onboarding.start_command, private))
     app.add_handler(CommandHandler("help", common.help_command))

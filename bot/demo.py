@@ -83,6 +83,7 @@ class Terminal:
 async def run_demo(script: str | None = None, out=sys.stdout) -> None:
     from bot.app import build_application
     from bot.logs import setup_logging
+    from bot.runner import running
     from bot.settings import load_settings
     from storage.migrate import upgrade
 
@@ -109,11 +110,7 @@ async def run_demo(script: str | None = None, out=sys.stdout) -> None:
     term = Terminal(api, out)
     lines = (await asyncio.to_thread(Path(script).read_text)).splitlines() if script else None
     print(f"Recovery diary demo (database: {workdir / 'demo.db'})\n{HELP}", file=out)
-    async with app:
-        # run_polling() would call these hooks; the demo drives the application itself.
-        await app.post_init(app)
-        await app.start()
-        await app.updater.start_polling(poll_interval=0.0, timeout=5)
+    async with running(app):
         try:
             # The clinic invites Alex, and Alex opens the link.
             await term.type("staff: /invite Alex Morgan")
@@ -140,8 +137,5 @@ async def run_demo(script: str | None = None, out=sys.stdout) -> None:
                 await term.type(line)
                 await term.settle()
         finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.post_shutdown(app)
             await api.stop()
     print("\nDemo finished.", file=out)

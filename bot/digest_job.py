@@ -1,22 +1,18 @@
-"""Sends the daily clinic digest when it is due (called from the repeating tick)."""
+"""Queues the daily clinic digest when it is due (called from the repeating tick)."""
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from telegram.error import TelegramError
 
 from bot.clock import Clock
 from bot.content import text
+from bot.delivery.limiter import Priority
 from bot.render import chunk_lines
-from bot.sender import Sender
 from bot.services import digest
 from bot.settings import Settings
 from storage.uow import UnitOfWork
-
-log = logging.getLogger(__name__)
 
 
 def render(d: digest.Digest) -> list[str]:
@@ -47,9 +43,10 @@ def render(d: digest.Digest) -> list[str]:
     return lines
 
 
-async def run_if_due(
-    sm: async_sessionmaker, sender: Sender, settings: Settings, clock: Clock
-) -> bool:
+async def run_if_due(sm: async_sessionmaker, settings: Settings, clock: Clock) -> bool:
+    """Build today's digest when it is due and queue it in the outbox (lowest priority), in
+    the transaction that moves the job on to tomorrow: it is queued once, and sent however
+    long Telegram takes."""
     now = clock.now()
     args = (settings.digest_time, settings.clinic_timezone)
     async with UnitOfWork(sm) as uow:
@@ -57,16 +54,17 @@ async def run_if_due(
             return False
     async with UnitOfWork(sm) as uow:
         d = await digest.build(uow, now, settings.thresholds, settings.clinic_timezone)
-    lines = render(d)
-    try:
-        for message in chunk_lines(lines):
-            await sender.send_message(settings.clinic_chat_id, message)
-    except TelegramError as exc:  # the lease runs out and the next tick tries again
-        log.warning("daily digest not sent yet: %s", exc.message)
-        return False
-    async with UnitOfWork(sm) as uow:
+        for i, message in enumerate(chunk_lines(render(d))):
+            await uow.outbox.add(
+                kind="digest",
+                priority=Priority.DIGEST,
+                chat_id=0,
+                dedupe_key=f"digest:{d.day.isoformat()}:{i}",
+                send_at=now,
+                body=message,
+            )
         await digest.done(uow, clock.now(), *args)
-        # Daily housekeeping: update ids are only needed to spot re-deliveries (seconds).
-        await uow.updates.prune(clock.now() - timedelta(days=7))
+        # Daily housekeeping: handled updates are only kept to spot re-deliveries.
+        await uow.inbox.prune(clock.now() - timedelta(days=7))
         await uow.commit()
     return True

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # The one sender's pace (Telegram: about 30 a second overall); 0 turns the limit off.
     send_rate_per_second: int = Field(default=30, ge=0, le=10000)
     send_concurrency: int = Field(default=32, ge=1, le=1000)
+    # Chats whose updates are handled at once (one chat's updates are always in order).
+    inbox_concurrency: int = Field(default=16, ge=1, le=1000)
     # Escalation thresholds (DESIGN.md, "Escalation to the clinic").
     worsening_min_points: int = Field(default=2, ge=1, le=10)
     worsening_min_percent: float = Field(default=30.0, ge=0, le=1000)
@@ -61,6 +63,8 @@ class Settings(BaseSettings):
     # For tests and demos only: read "now" from this file (an ISO 8601 instant) instead of
     # the system clock, so hours of schedule can be run in seconds.
     clock_file: str | None = None
+    # Tests only: while this file exists, stored updates are not handled (a crash window).
+    inbox_hold_file: str | None = None
 
     @field_validator("clinic_staff_ids", mode="before")
     @classmethod

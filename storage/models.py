@@ -164,10 +164,10 @@ class CheckinEntry(Base):
 
 
 class Alert(Base):
-    """An alert to the clinic, and its outbox state.
+    """An alert to the clinic: what was found, and who acknowledged it when.
 
-    Written before it is sent; the sender claims due rows (``next_send_at <= now``) with a
-    conditional update, so two processes never send the same alert twice.
+    Its messages to the clinic chat (the first send, updates, re-notifications) are outbox rows
+    that name it (``OutboxMessage.ref_id``); they are rendered from this row when sent.
     """
 
     __tablename__ = "alerts"
@@ -181,12 +181,6 @@ class Alert(Base):
             sqlite_where=text("status = 'open'"),
             postgresql_where=text("status = 'open'"),
         ),
-        Index(
-            "ix_alerts_due",
-            "next_send_at",
-            sqlite_where=text("next_send_at IS NOT NULL"),
-            postgresql_where=text("next_send_at IS NOT NULL"),
-        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -198,30 +192,12 @@ class Alert(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-    # Outbox: when the next send (first send, retry, re-notify or update) is due; NULL = nothing.
-    next_send_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    # The claim: a sender sets this, and only the claimant may record the outcome.
-    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
     sends: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     last_sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
     acknowledged_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     acknowledged_by_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(nullable=True)
-
-
-class AlertAttempt(Base):
-    """Every attempt to deliver an alert, with its outcome."""
-
-    __tablename__ = "alert_attempts"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
-    at: Mapped[datetime]
-    outcome: Mapped[str] = mapped_column(String(16))  # sent | retry | failed
-    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class AuditEvent(Base):
@@ -236,13 +212,33 @@ class AuditEvent(Base):
     details: Mapped[dict] = mapped_column(default=dict)
 
 
-class ProcessedUpdate(Base):
-    """Telegram may deliver an update twice; each update id is handled once."""
+class InboxUpdate(Base):
+    """Every update from Telegram, stored before Telegram is told it arrived.
 
-    __tablename__ = "processed_updates"
+    Handled in order per chat (only the oldest pending update of a chat can be claimed), in
+    parallel across chats, and marked done in the same transaction as its effects.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        Index(
+            "ix_inbox_pending",
+            "chat_id",
+            "update_id",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int] = mapped_column(BigInteger)  # 0: an update that has no chat
+    payload: Mapped[dict]
     received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending | done | failed
+    claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class RelayedQuestion(Base):
@@ -266,8 +262,9 @@ class Reminder(Base):
     """A recurring local time for a patient; ``next_at`` (UTC) is when it is next due.
 
     The database is the schedule: one repeating tick claims rows whose ``next_at`` has come
-    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), turns each into a ``Push`` and moves ``next_at``
-    on, in one transaction, so a restart or a second process neither loses nor repeats one.
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), queues an ``OutboxMessage`` for each and moves
+    ``next_at`` on, in one transaction, so a restart or a second process neither loses nor
+    repeats one.
     """
 
     __tablename__ = "reminders"
@@ -282,36 +279,70 @@ class Reminder(Base):
     next_at: Mapped[datetime] = mapped_column(index=True)
 
 
-class Push(Base):
-    """One message to a patient that is due (outbox): a check-in prompt, its nudge, or an
-    exercise reminder. Unique per patient, kind and due instant: never sent twice."""
+class OutboxMessage(Base):
+    """Every message the bot starts (outbox): urgent advice, clinic alerts and their
+    re-notifications, relayed questions and staff answers, check-in prompts, nudges, exercise
+    reminders and the digest. Written in the transaction that decided to send it; claimed by
+    priority (``FOR UPDATE SKIP LOCKED`` on PostgreSQL); every attempt is recorded. The dedupe
+    key makes a second write of the same message a no-op."""
 
-    __tablename__ = "pushes"
+    __tablename__ = "outbox"
     __table_args__ = (
-        UniqueConstraint("patient_id", "kind", "due_at", name="uq_push_once"),
         Index(
-            "ix_pushes_pending",
+            "ix_outbox_pending",
+            "priority",
             "send_at",
             sqlite_where=text("status = 'pending'"),
             postgresql_where=text("status = 'pending'"),
         ),
+        Index("ix_outbox_patient", "patient_id"),
+        Index(
+            "ix_outbox_urgent_pending",
+            "chat_id",
+            sqlite_where=text("status = 'pending' AND priority = 0"),
+            postgresql_where=text("status = 'pending' AND priority = 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))  # checkin | nudge | exercise
-    due_at: Mapped[datetime]
-    local_day: Mapped[date] = mapped_column(Date)
-    slot: Mapped[str] = mapped_column(String(5))  # the local "HH:MM" it belongs to
+    # urgent_advice | alert | relay | staff_reply | checkin | nudge | exercise | digest
+    kind: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(SmallInteger)  # bot.delivery.limiter.Priority
+    dedupe_key: Mapped[str] = mapped_column(String(80), unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    patient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), nullable=True
+    )
+    # What the message is about: an alert's id (kind alert), a relayed question's id (relay).
+    ref_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The text, for messages written when they are queued; None: rendered when sent.
+    body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Reminders: the occurrence they belong to.
+    due_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    local_day: Mapped[date | None] = mapped_column(Date, nullable=True)
+    slot: Mapped[str | None] = mapped_column(String(5), nullable=True)  # local "HH:MM"
     send_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(
-        String(12), default="pending"
-    )  # pending|sent|skipped|failed
+    # pending | sent | skipped | failed
+    status: Mapped[str] = mapped_column(String(12), default="pending")
     claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
     message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class DeliveryAttempt(Base):
+    """Every attempt to deliver an outbox message, with its outcome."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outbox_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(16))  # sent | retry | failed | blocked
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ExerciseLog(Base):

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Alert,
-    AlertAttempt,
     AuditEvent,
     CheckinDraft,
     CheckinEntry,
     Conversation,
     Invite,
     Patient,
-    ProcessedUpdate,
     RelayedQuestion,
 )
 
@@ -28,10 +25,21 @@ class _Repo:
 
 
 class PatientRepository(_Repo):
-    async def by_user(self, telegram_user_id: int) -> Patient | None:
-        return await self.s.scalar(
-            select(Patient).where(Patient.telegram_user_id == telegram_user_id)
-        )
+    async def by_user(self, telegram_user_id: int, with_draft: bool = False) -> Patient | None:
+        """``with_draft``: their check-in draft is loaded in the same query (a button press
+        of the check-in needs both; ``CheckinRepository.draft`` then finds it loaded)."""
+        if not with_draft:
+            return await self.s.scalar(
+                select(Patient).where(Patient.telegram_user_id == telegram_user_id)
+            )
+        row = (
+            await self.s.execute(
+                select(Patient, CheckinDraft)
+                .outerjoin(CheckinDraft, CheckinDraft.patient_id == Patient.id)
+                .where(Patient.telegram_user_id == telegram_user_id)
+            )
+        ).first()
+        return row[0] if row else None
 
     async def get(self, patient_id: int) -> Patient | None:
         return await self.s.get(Patient, patient_id)
@@ -41,11 +49,9 @@ class PatientRepository(_Repo):
         await self.s.flush()
         return patient
 
-    async def mark_reachable(self, telegram_user_id: int) -> None:
+    async def mark_unreachable(self, patient_ids: set[int]) -> None:
         await self.s.execute(
-            update(Patient)
-            .where(Patient.telegram_user_id == telegram_user_id, Patient.unreachable.is_(True))
-            .values(unreachable=False)
+            update(Patient).where(Patient.id.in_(patient_ids)).values(unreachable=True)
         )
 
     async def list_all(self, include_discharged: bool = False) -> list[Patient]:
@@ -125,6 +131,9 @@ class AlertRepository(_Repo):
     async def get(self, alert_id: int) -> Alert | None:
         return await self.s.get(Alert, alert_id)
 
+    async def by_ids(self, alert_ids: list[int]) -> dict[int, Alert]:
+        return {a.id: a for a in await self.s.scalars(select(Alert).where(Alert.id.in_(alert_ids)))}
+
     async def open_for(self, patient_id: int, rule: str) -> Alert | None:
         return await self.s.scalar(
             select(Alert).where(
@@ -159,33 +168,6 @@ class AlertRepository(_Repo):
         )
         return {pid: n for pid, n in rows}
 
-    async def due_ids(self, now: datetime, limit: int) -> list[int]:
-        q = (
-            select(Alert.id)
-            .where(
-                Alert.next_send_at.is_not(None),
-                Alert.next_send_at <= now,
-                or_(Alert.claimed_until.is_(None), Alert.claimed_until < now),
-            )
-            .order_by(Alert.next_send_at)
-            .limit(limit)
-        )
-        return list(await self.s.scalars(q))
-
-    async def claim(self, alert_id: int, now: datetime, lease: timedelta) -> bool:
-        """Conditional update: exactly one process wins the row until the lease ends."""
-        res = await self.s.execute(
-            update(Alert)
-            .where(
-                Alert.id == alert_id,
-                Alert.next_send_at.is_not(None),
-                Alert.next_send_at <= now,
-                or_(Alert.claimed_until.is_(None), Alert.claimed_until < now),
-            )
-            .values(claimed_until=now + lease)
-        )
-        return res.rowcount == 1
-
     async def acknowledge(self, alert_id: int, user_id: int, user_name: str, now: datetime) -> bool:
         res = await self.s.execute(
             update(Alert)
@@ -196,13 +178,9 @@ class AlertRepository(_Repo):
                 acknowledged_by_name=user_name,
                 acknowledged_at=now,
                 updated_at=now,
-                next_send_at=None,
             )
         )
         return res.rowcount == 1
-
-    async def record_attempt(self, alert_id: int, now: datetime, outcome: str, detail: str | None):
-        self.s.add(AlertAttempt(alert_id=alert_id, at=now, outcome=outcome, detail=detail))
 
 
 class AuditLog(_Repo):
@@ -228,20 +206,6 @@ class AuditLog(_Repo):
         )
 
 
-class UpdateLog(_Repo):
-    async def first_time(self, update_id: int, now: datetime) -> bool:
-        """True the first time an update id is seen; False for a re-delivery."""
-        try:
-            async with self.s.begin_nested():
-                self.s.add(ProcessedUpdate(update_id=update_id, received_at=now))
-        except IntegrityError:
-            return False
-        return True
-
-    async def prune(self, before: datetime) -> None:
-        await self.s.execute(delete(ProcessedUpdate).where(ProcessedUpdate.received_at < before))
-
-
 class QuestionRepository(_Repo):
     async def add(self, q: RelayedQuestion) -> RelayedQuestion:
         self.s.add(q)
@@ -258,3 +222,22 @@ class QuestionRepository(_Repo):
 
     async def get(self, question_id: int) -> RelayedQuestion | None:
         return await self.s.get(RelayedQuestion, question_id)
+
+    async def mark_relayed(
+        self, question_id: int, staff_chat_id: int, staff_message_id: int | None, now: datetime
+    ) -> None:
+        q = await self.s.get(RelayedQuestion, question_id)
+        if q is None:  # erased meanwhile
+            return
+        q.staff_chat_id = staff_chat_id
+        q.staff_message_id = staff_message_id
+        self.s.add(
+            AuditEvent(
+                at=now,
+                actor="patient",
+                actor_id=None,
+                patient_id=q.patient_id,
+                action="question_relayed",
+                details={"question_id": q.id},
+            )
+        )

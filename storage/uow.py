@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.delivery import InboxRepository, OutboxRepository
 from storage.repositories import (
     AlertRepository,
     AuditLog,
@@ -12,13 +17,31 @@ from storage.repositories import (
     InviteRepository,
     PatientRepository,
     QuestionRepository,
-    UpdateLog,
 )
 
 
+class HandledUpdate:
+    """The update being handled in this task (set by the inbox). The first commit of a unit
+    of work in its handler marks it done, in the same transaction as the effects."""
+
+    def __init__(self, update_id: int) -> None:
+        self.update_id = update_id
+        self.marked = False
+        self.error: BaseException | None = None
+
+
+current_update: ContextVar[HandledUpdate | None] = ContextVar("current_update", default=None)
+
+
 class UnitOfWork:
-    def __init__(self, sessionmaker: async_sessionmaker) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker,
+        after_commit: Callable[[int | None], None] | None = None,
+    ) -> None:
         self._sessionmaker = sessionmaker
+        # Told the most urgent outbox priority committed (to wake the sender at once).
+        self._after_commit = after_commit
         self.session: AsyncSession
 
     async def __aenter__(self) -> UnitOfWork:
@@ -30,8 +53,9 @@ class UnitOfWork:
         self.checkins = CheckinRepository(s)
         self.alerts = AlertRepository(s)
         self.audit = AuditLog(s)
-        self.updates = UpdateLog(s)
         self.questions = QuestionRepository(s)
+        self.inbox = InboxRepository(s)
+        self.outbox = OutboxRepository(s)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -40,4 +64,12 @@ class UnitOfWork:
         await self.session.close()
 
     async def commit(self) -> None:
+        handled = current_update.get()
+        if handled is not None and not handled.marked:
+            await self.inbox.mark_done(handled.update_id, datetime.now(UTC))
         await self.session.commit()
+        if handled is not None:
+            handled.marked = True
+        if self._after_commit is not None and self.outbox.most_urgent is not None:
+            self._after_commit(self.outbox.most_urgent)
+        self.outbox.most_urgent = None

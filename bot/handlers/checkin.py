@@ -11,8 +11,7 @@ from telegram.ext import ContextTypes
 from bot import render
 from bot.content import text
 from bot.handlers.common import active_patient, svc
-from bot.handlers.safety import send_urgent_advice
-from bot.services import checkin
+from bot.services import checkin, onboarding
 from storage.models import Patient
 
 log = logging.getLogger(__name__)
@@ -49,24 +48,20 @@ async def checkin_button(
 ) -> None:
     s = svc(context)
     query = update.callback_query
-    patient = await active_patient(update, context)
     step = render.CODE_STEPS.get(code)
-    if patient is None or step is None:
-        await query.answer(text("checkin_stale"), show_alert=True)
-        return
-    async with s.uow() as uow:
-        outcome = await checkin.answer(
-            uow, patient, nonce, step, value, s.now(), s.settings.thresholds
-        )
-    if outcome.status in ("stale", "invalid"):
+    async with s.uow() as uow:  # one unit of work for the press: the hot path of a check-in
+        patient = await onboarding.active_patient(uow, update.effective_user.id, True)
+        if patient is not None and step is not None:
+            outcome = await checkin.answer(
+                uow, patient, nonce, step, value, s.now(), s.settings.thresholds
+            )
+    if patient is None or step is None or outcome.status in ("stale", "invalid"):
         await query.answer(text("checkin_stale"), show_alert=True)
         return
     if outcome.urgent:
-        # Safety first: the advice is the next thing the patient sees, before anything that
-        # could fail (an old callback query, an edit); the flow then goes on below it.
-        # The clinic gets the rule's reason with figures; the patient, plain words.
-        reason = text(f"urgent_reason_{outcome.urgent[0].rule}")
-        await send_urgent_advice(context, patient.chat_id, reason, kick=True)
+        # Safety first: the advice is already queued with the alert (the outbox sends it
+        # before anything else); this message is closed and the flow goes on below it.
+        await s.deliver_urgent()
         try:
             await query.answer()
             await query.edit_message_text(
@@ -123,5 +118,3 @@ async def _finished(update, context, patient: Patient, outcome, edit: bool) -> N
         await update.callback_query.edit_message_text(body)
     else:
         await context.bot.send_message(patient.chat_id, body)
-    if outcome.decisions:
-        svc(context).kick()

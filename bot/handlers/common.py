@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.content import text
+from bot.delivery.inbox import report_error
 from bot.services import onboarding
 from bot.services.context import Services
 from storage.models import Patient
@@ -22,8 +23,7 @@ def svc(context: ContextTypes.DEFAULT_TYPE) -> Services:
 async def active_patient(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Patient | None:
     """The patient who sent this update, if they are registered and not discharged."""
     async with svc(context).uow() as uow:
-        patient = await uow.patients.by_user(update.effective_user.id)
-    return patient if patient is not None and patient.status == "active" else None
+        return await onboarding.active_patient(uow, update.effective_user.id)
 
 
 def is_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -35,25 +35,15 @@ def is_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     return chat.type == "private" or chat.id == s.clinic_chat_id
 
 
-async def drop_duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Runs first. Telegram may deliver an update twice: handle each update id once.
-    Updates we do not act on (edits, joins) stop here too."""
+async def screen_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs first. Updates we do not act on (joins, updates with no sender) stop here; an edit
+    is not a new answer, but a red flag typed into one must still be acted on."""
     edited = update.edited_message
     if update.message is None and update.callback_query is None and edited is None:
         raise ApplicationHandlerStop
-    s = svc(context)
-    user = update.effective_user
-    async with s.uow() as uow:
-        first = await uow.updates.first_time(update.update_id, s.now())
-        if first and user is not None and update.effective_chat.type == "private":
-            # Writing to the bot again means they unblocked it.
-            await uow.patients.mark_reachable(user.id)
-        await uow.commit()
-    if not first:
-        log.info("update %s delivered again; ignored", update.update_id)
+    if update.effective_user is None:  # a channel or an anonymous group admin
         raise ApplicationHandlerStop
     if edited is not None:
-        # An edit is not a new answer, but a red flag typed into one must still be acted on.
         if edited.chat.type == "private" and (edited.text or edited.caption):
             from bot.handlers.safety import red_flag_in_text
 
@@ -94,7 +84,11 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log, tell the user kindly, never fail itself."""
+    """Log, tell the user kindly, never fail itself. A database outage is not the user's
+    problem: the inbox handles the update again once the database is back."""
+    if report_error(context.error):
+        log.warning("database unavailable while handling an update: %r", context.error)
+        return
     log.error("error while handling an update", exc_info=context.error)
     try:
         if isinstance(update, Update) and update.effective_chat is not None:

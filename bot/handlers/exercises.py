@@ -12,6 +12,7 @@ from bot.handlers.common import active_patient, svc
 from bot.handlers.staff import _refuse, _reply_long
 from bot.render import button
 from bot.services import patient_settings, reminders
+from bot.services.questions import queue_to_patient
 
 
 def _times(raw: str) -> str:
@@ -51,9 +52,9 @@ async def plan_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await update.effective_message.reply_text(
         text("plan_assigned", name=patient.name, id=patient.id, plan=plan.name, times=times)
     )
-    await s.sender.send_message(
-        patient.chat_id, text("plan_told_patient", plan=plan.name, times=times)
-    )
+    async with s.uow() as uow:
+        body = text("plan_told_patient", plan=plan.name, times=times)
+        await queue_to_patient(uow, patient, body, s.now())
 
 
 async def exercises_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.content import Markup, label, text
@@ -91,15 +90,12 @@ async def faq_button(update: Update, context, ref: str, action: str) -> None:
     if q is None:
         await query.answer(text("stale_button"), show_alert=True)
         return
-    await query.answer()
-    sent = await s.sender.send_message(
-        s.settings.clinic_chat_id,
-        text(
-            "relay_to_staff", name=patient.name, patient_id=patient.id, question=q.question[:3000]
-        ),
+    body = text(
+        "relay_to_staff", name=patient.name, patient_id=patient.id, question=q.question[:3000]
     )
     async with s.uow() as uow:
-        await questions.mark_relayed(uow, q.id, sent.chat_id, sent.message_id, s.now())
+        await questions.queue_relay(uow, patient, q, body, s.now())
+    await query.answer()
     await context.bot.send_message(patient.chat_id, text("relay_sent"))
 
 
@@ -118,16 +114,9 @@ async def staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             update.effective_user.id,
             s.now(),
         )
-    if found is None:
-        return
-    _, patient = found
-    try:
-        await s.sender.send_message(
-            patient.chat_id,
-            text("relay_reply", clinic=s.settings.clinic_name, answer=(msg.text or "")[:3800]),
-        )
-    except TelegramError as exc:
-        log.warning("staff reply not delivered to patient %s: %s", patient.id, exc.message)
-        await msg.reply_text(text("relay_not_delivered", name=patient.name, why=exc.message))
-        return
-    await msg.reply_text(text("relay_delivered", name=patient.name))
+        if found is None:
+            return
+        _, patient = found
+        body = text("relay_reply", clinic=s.settings.clinic_name, answer=(msg.text or "")[:3800])
+        # The outbox delivers it and tells this chat "Sent to ..." (or why it could not).
+        await questions.queue_to_patient(uow, patient, body, s.now(), kind="staff_reply")

@@ -1,26 +1,76 @@
 """Alerts to the clinic: raised into the outbox, acknowledged by staff.
 
-An alert row is the outbox entry: ``next_send_at`` says when the sender should next act on it
-(first send, retry, or re-notify of an unacknowledged urgent alert). See ``bot/outbox.py``.
+Raising (or updating) an alert queues its message to the clinic chat in the same transaction;
+an urgent one also queues the urgent advice to the patient, sent first. The outbox renders the
+alert when it sends it and, while an urgent alert is open, queues its next re-notification.
+See ``bot/delivery/outbox.py``.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.delivery.limiter import Priority
 from bot.rules.escalation import Decision
 from storage.models import Alert, Patient
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, current_update
+
+
+def once_key() -> str:
+    """What makes a queued message unique: the update that caused it (handled once), or a
+    random token outside an update (a job)."""
+    handled = current_update.get()
+    return f"u{handled.update_id}" if handled is not None else uuid.uuid4().hex[:16]
+
+
+async def queue_alert_message(
+    uow: UnitOfWork, alert: Alert, clinic_chat_id: int, now: datetime, why: str
+) -> None:
+    """Queue a message about ``alert`` to the clinic chat (rendered when it is sent)."""
+    await uow.outbox.add(
+        kind="alert",
+        priority=Priority.URGENT if alert.level == "urgent" else Priority.ALERT,
+        chat_id=clinic_chat_id,
+        dedupe_key=f"alert:{alert.id}:{why}",
+        send_at=now,
+        patient_id=alert.patient_id,
+        ref_id=alert.id,
+    )
+
+
+async def queue_urgent_advice(
+    uow: UnitOfWork, patient: Patient, reason: str, alert: Alert | None, now: datetime
+) -> None:
+    """The urgent advice to the patient (in plain words, ``reason``), written in the same
+    transaction as the alert and sent before anything else."""
+    await uow.outbox.add(
+        kind="urgent_advice",
+        priority=Priority.URGENT,
+        chat_id=patient.chat_id,
+        dedupe_key=f"advice:{alert.id if alert else 0}:{once_key()}",
+        send_at=now,
+        patient_id=patient.id,
+        ref_id=alert.id if alert else None,
+        body=reason,
+    )
 
 
 async def raise_alert(
-    uow: UnitOfWork, patient: Patient, decision: Decision, now: datetime
+    uow: UnitOfWork,
+    patient: Patient,
+    decision: Decision,
+    now: datetime,
+    advice: str | None = None,
+    clinic_chat_id: int = 0,
 ) -> tuple[Alert, bool]:
     """Record a decision as an alert; returns (alert, created).
 
     One open alert per patient and rule: a new trigger updates the open one (new figures, and
     the staff message is edited or, for an urgent one, sent again) instead of adding another.
+    ``advice`` (plain words) queues the urgent advice to the patient in the same transaction.
+    ``clinic_chat_id`` 0 means the clinic chat of the settings in force when it is sent.
     """
     alert = await uow.alerts.open_for(patient.id, decision.rule)
     created = alert is None
@@ -35,9 +85,6 @@ async def raise_alert(
                 status="open",
                 created_at=now,
                 updated_at=now,
-                # Review notes are not pushed one by one: they go in the daily digest.
-                next_send_at=None if decision.level == "review" else now,
-                attempts=0,
                 sends=0,
             )
         )
@@ -45,7 +92,12 @@ async def raise_alert(
         alert.reason = decision.reason
         alert.figures = dict(decision.figures)
         alert.updated_at = now
-        alert.next_send_at = None if decision.level == "review" else now
+    # Review notes are not pushed one by one: they go in the daily digest.
+    if decision.level != "review":
+        why = "new" if created else f"update:{once_key()}"
+        await queue_alert_message(uow, alert, clinic_chat_id, now, why)
+    if advice is not None:
+        await queue_urgent_advice(uow, patient, advice, alert, now)
     await uow.audit.record(
         now,
         "system",
@@ -84,6 +136,7 @@ async def acknowledge(
         return AckResult("refused")
     done = await uow.alerts.acknowledge(alert_id, user_id, user_name, now)
     if done:
+        await uow.outbox.skip_pending("alert", alert_id)  # no more re-notifications
         await uow.audit.record(
             now,
             "staff",

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from statistics import mean
 from zoneinfo import ZoneInfo
 
+from bot.content import text
 from bot.rules.escalation import Decision, DiaryEntry, Thresholds, evaluate_entry
 from bot.services.alerts import raise_alert
 from storage.models import CheckinDraft, CheckinEntry, Patient
@@ -182,8 +183,10 @@ async def _raise_urgent(
         for d in evaluate_entry([to_diary(e) for e in history], to_diary(draft), t)
         if d.level == "urgent"
     ]
-    for d in decisions:
-        await raise_alert(uow, patient, d, now)
+    for i, d in enumerate(decisions):
+        # One piece of advice for the patient, however many rules fired.
+        advice = text(f"urgent_reason_{d.rule}") if i == 0 else None
+        await raise_alert(uow, patient, d, now, advice=advice)
     return decisions
 
 

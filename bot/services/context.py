@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.clock import Clock
-from bot.sender import Sender
 from bot.settings import Settings
 from storage.uow import UnitOfWork
 
@@ -18,15 +17,20 @@ class Services:
     settings: Settings
     sessionmaker: async_sessionmaker
     clock: Clock
-    sender: Sender | None = None
-    # Starts delivering due alerts now instead of at the next tick (set by the application).
-    on_kick: Callable[[], None] = field(default=lambda: None)
+    # Told the most urgent outbox priority a unit of work committed (set by the application:
+    # it wakes the outbox's fast lane, so urgent advice and answers go out at once).
+    on_queued: Callable[[int], None] = field(default=lambda priority: None)
+    # Sends what the fast lane has queued, and returns when it is out (set by the application).
+    deliver_now: Callable[[], Awaitable[None]] | None = None
 
-    def kick(self) -> None:
-        self.on_kick()
+    async def deliver_urgent(self) -> None:
+        """Urgent advice first: a handler awaits this before the flow goes on. The advice is
+        durable whatever happens here (queued with the alert), so a failure is only logged."""
+        if self.deliver_now is not None:
+            await self.deliver_now()
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessionmaker)
+        return UnitOfWork(self.sessionmaker, after_commit=self.on_queued)
 
     def now(self):
         return self.clock.now()

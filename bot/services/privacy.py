@@ -14,14 +14,13 @@ from sqlalchemy import delete, select
 
 from storage.models import (
     Alert,
-    AlertAttempt,
     AuditEvent,
     CheckinDraft,
     CheckinEntry,
     ExerciseLog,
     Invite,
+    OutboxMessage,
     Patient,
-    Push,
     RelayedQuestion,
     Reminder,
 )
@@ -55,7 +54,7 @@ async def export(uow: UnitOfWork, patient: Patient, now: datetime) -> bytes:
         "questions": await rows(RelayedQuestion, RelayedQuestion.created_at),
         "exercise_log": await rows(ExerciseLog, ExerciseLog.local_day),
         "reminders": await rows(Reminder, Reminder.id),
-        "messages_to_you": await rows(Push, Push.due_at),
+        "messages_to_you": await rows(OutboxMessage, OutboxMessage.id),
         "activity_log": await rows(AuditEvent, AuditEvent.id),
     }
     await uow.audit.record(
@@ -79,12 +78,11 @@ async def erase(uow: UnitOfWork, telegram_user_id: int, now: datetime) -> bool:
         AuditEvent,
         ExerciseLog,
         Reminder,
-        Push,
+        OutboxMessage,
     ):
         await s.execute(delete(model).where(model.patient_id == pid))
     alert_ids = list(await s.scalars(select(Alert.id).where(Alert.patient_id == pid)))
     if alert_ids:
-        await s.execute(delete(AlertAttempt).where(AlertAttempt.alert_id.in_(alert_ids)))
         await s.execute(delete(Alert).where(Alert.id.in_(alert_ids)))
     invite_id = patient.invite_id
     await s.delete(patient)

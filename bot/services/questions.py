@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
+from bot.delivery.limiter import Priority
 from bot.faq import FaqIndex, FaqMatch
+from bot.services.alerts import once_key
 from storage.models import Patient, RelayedQuestion
 from storage.uow import UnitOfWork
 
@@ -44,14 +46,34 @@ async def question_to_relay(
     return q
 
 
-async def mark_relayed(
-    uow: UnitOfWork, question_id: int, staff_chat_id: int, staff_message_id: int, now: datetime
+async def queue_relay(uow: UnitOfWork, patient: Patient, q: RelayedQuestion, body: str, now):
+    """Queue the question for the staff chat; its message id is stored once it is sent."""
+    await uow.outbox.add(
+        kind="relay",
+        priority=Priority.ANSWER,
+        chat_id=0,
+        dedupe_key=f"relay:{q.id}",
+        send_at=now,
+        patient_id=patient.id,
+        ref_id=q.id,
+        body=body,
+    )
+    await uow.commit()
+
+
+async def queue_to_patient(
+    uow: UnitOfWork, patient: Patient, body: str, now: datetime, kind: str = "to_patient"
 ) -> None:
-    q = await uow.questions.get(question_id)
-    q.staff_chat_id = staff_chat_id
-    q.staff_message_id = staff_message_id
-    await uow.audit.record(
-        now, "patient", "question_relayed", patient_id=q.patient_id, question_id=q.id
+    """A message from the clinic to a patient (a staff answer, a new plan), sent by the
+    outbox; a ``staff_reply`` tells the staff chat when it was delivered or why not."""
+    await uow.outbox.add(
+        kind=kind,
+        priority=Priority.ANSWER,
+        chat_id=patient.chat_id,
+        dedupe_key=f"{kind}:{patient.id}:{once_key()}",
+        send_at=now,
+        patient_id=patient.id,
+        body=body,
     )
     await uow.commit()
 
@@ -81,5 +103,4 @@ async def record_reply(
         patient_id=patient.id,
         question_id=q.id,
     )
-    await uow.commit()
-    return q, patient
+    return q, patient  # not committed: the caller queues the answer in the same transaction

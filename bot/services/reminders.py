@@ -4,11 +4,10 @@ Two steps, each a short transaction that a repeating tick runs:
 
 1. :func:`materialise_due` claims reminders whose ``next_at`` has come (``SKIP LOCKED`` on
    PostgreSQL; SQLite serialises writers), decides whether the occurrence is still worth
-   sending (grace period, pause, night), writes a :class:`Push` for it, and moves ``next_at``
+   sending (grace period, pause, night), queues an outbox message for it, and moves ``next_at``
    to the next local occurrence. Claiming and advancing happen in the same transaction.
-2. :func:`claim_pushes` hands a batch of due pushes to the sender (locked rows skipped, the
-   claim written in the same transaction), :func:`unwanted` drops those no longer needed,
-   and :func:`record` stores the outcomes of the batch in one transaction.
+2. The outbox (``bot/delivery/outbox.py``) claims and sends them; :func:`unwanted` tells it
+   which are no longer needed (checked in already, paused, done).
 
 All times are computed with :mod:`bot.rules.schedule` (zoneinfo, correct across DST).
 """
@@ -20,15 +19,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import select, update
 
+from bot.delivery.limiter import Priority
 from bot.rules import schedule
-from storage.models import CheckinEntry, ExerciseLog, Patient, Push, Reminder
+from storage.models import CheckinEntry, ExerciseLog, Patient, Reminder
 from storage.uow import UnitOfWork
 
 DEFAULT_EXERCISE_TIMES = ("10:00", "18:00")
-LEASE = timedelta(seconds=60)
-MAX_ATTEMPTS = 5
 
 
 def parse_times(raw: str) -> list[str]:
@@ -100,26 +98,18 @@ def _skip_reason(patient: Any, kind: str, slot: str, day: date) -> str | None:
     return None
 
 
-def _insert_ignoring_duplicates(uow: UnitOfWork):
-    """INSERT ... ON CONFLICT DO NOTHING: the unique key (patient, kind, due instant) is the
-    last guard against a second push of one occurrence, and must not fail the whole batch."""
-    if uow.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(Push.__table__).on_conflict_do_nothing()
-
-
-def _push_row(patient_id: int, kind: str, at: datetime, day: date, slot: str) -> dict:
+def _push_row(patient_id: int, chat_id: int, kind: str, at: datetime, day: date, slot: str) -> dict:
+    """An outbox row for one occurrence; its dedupe key means it is never queued twice."""
     return {
         "patient_id": patient_id,
+        "chat_id": chat_id,
         "kind": kind,
+        "priority": Priority.REMINDER,
+        "dedupe_key": f"{kind}:{patient_id}:{at.isoformat()}",
         "due_at": at,
         "local_day": day,
         "slot": slot,
         "send_at": at,
-        "status": "pending",
-        "attempts": 0,
     }
 
 
@@ -146,6 +136,7 @@ async def materialise_due(
                 Reminder.next_at,
                 Reminder.patient_id,
                 Patient.timezone,
+                Patient.chat_id,
                 Patient.status,
                 Patient.unreachable,
                 Patient.paused_until,
@@ -170,16 +161,18 @@ async def materialise_due(
         day = schedule.local_date(occ, r.timezone)
         if _skip_reason(r, r.kind, r.local_time, day):
             continue
-        pushes.append(_push_row(r.patient_id, r.kind, occ, day, r.local_time))
+        pushes.append(_push_row(r.patient_id, r.chat_id, r.kind, occ, day, r.local_time))
         if r.kind == "checkin":
             nudge_at = schedule.nudge_time(occ, nudge_after)
             local_nudge = nudge_at.astimezone(ZoneInfo(r.timezone)).time()
             if not schedule.in_quiet_hours(local_nudge):
-                pushes.append(_push_row(r.patient_id, "nudge", nudge_at, day, r.local_time))
+                pushes.append(
+                    _push_row(r.patient_id, r.chat_id, "nudge", nudge_at, day, r.local_time)
+                )
     if moved:
         await s.execute(update(Reminder), moved)
     if pushes:
-        await s.execute(_insert_ignoring_duplicates(uow), pushes)
+        await uow.outbox.add_many(pushes)
     await uow.commit()
     return len(rows)
 
@@ -190,42 +183,6 @@ class Job:
 
     push: Any
     patient: Any
-
-
-async def claim_pushes(uow: UnitOfWork, now: datetime, limit: int = 500) -> list[Job]:
-    """Claim a batch of due pushes: locked rows are skipped (PostgreSQL) and the claim is
-    written in the same transaction, so two senders never get the same push."""
-    s = uow.session
-    ids = list(
-        await s.scalars(
-            select(Push.id)
-            .where(
-                Push.status == "pending",
-                Push.send_at <= now,
-                or_(Push.claimed_until.is_(None), Push.claimed_until < now),
-            )
-            .order_by(Push.send_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    if not ids:
-        return []
-    await s.execute(
-        update(Push).where(Push.id.in_(ids)).values(claimed_until=now + LEASE),
-        execution_options={"synchronize_session": False},
-    )
-    pushes = (
-        await s.execute(select(Push.__table__).where(Push.id.in_(ids)).order_by(Push.send_at))
-    ).all()
-    patients = {
-        p.id: p
-        for p in await s.execute(
-            select(Patient.__table__).where(Patient.id.in_({p.patient_id for p in pushes}))
-        )
-    }
-    await uow.commit()
-    return [Job(push, patients[push.patient_id]) for push in pushes]
 
 
 async def unwanted(
@@ -276,67 +233,6 @@ async def unwanted(
     return reasons
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one push. outcome: sent | skipped | failed | retry | blocked |
-    released (handed back untried)."""
-
-    job: Job
-    outcome: str
-    detail: str | None = None
-    message_id: int | None = None
-    retry_in: float | None = None
-
-
-async def record(uow: UnitOfWork, outcomes: list[Outcome], now: datetime) -> None:
-    """Store a batch of outcomes in one transaction."""
-    rows = []
-    blocked: set[int] = set()
-    for o in outcomes:
-        push = o.job.push
-        attempts = push.attempts + (0 if o.outcome == "skipped" else 1)
-        row = {
-            "id": push.id,
-            "claimed_until": None,
-            "detail": o.detail,
-            "attempts": attempts,
-            "status": o.outcome,
-            "send_at": push.send_at,
-            "sent_at": None,
-            "message_id": None,
-        }
-        if o.outcome == "released":  # claimed but not tried (the bot is stopping)
-            row["status"], row["attempts"], row["detail"] = "pending", push.attempts, push.detail
-        elif o.outcome == "retry":
-            if attempts < MAX_ATTEMPTS:
-                row["status"] = "pending"
-                row["send_at"] = now + timedelta(seconds=o.retry_in or 1)
-            else:
-                row["status"] = "failed"
-        elif o.outcome == "blocked":
-            row["status"] = "failed"
-            blocked.add(push.patient_id)
-        elif o.outcome == "sent":
-            row["sent_at"] = now
-            row["message_id"] = o.message_id
-        rows.append(row)
-    # A push may have gone meanwhile (the patient erased their data): update those left.
-    if rows:
-        left = set(
-            await uow.session.scalars(select(Push.id).where(Push.id.in_([r["id"] for r in rows])))
-        )
-        rows = [r for r in rows if r["id"] in left]
-    if rows:
-        await uow.session.execute(update(Push), rows)
-    if blocked:
-        await uow.session.execute(
-            update(Patient).where(Patient.id.in_(blocked)).values(unreachable=True)
-        )
-        for pid in blocked:
-            await uow.audit.record(now, "system", "patient_unreachable", patient_id=pid)
-    await uow.commit()
-
-
 async def log_exercise(
     uow: UnitOfWork,
     patient: Patient,
@@ -348,7 +244,7 @@ async def log_exercise(
     """Done / Snooze / Skip today from a reminder's buttons; returns the status recorded,
     or '' when the button is not the patient's or is no longer current."""
     s = uow.session
-    push = await s.get(Push, push_id)
+    push = await uow.outbox.get(push_id)
     if push is None or push.patient_id != patient.id or push.kind != "exercise":
         return ""
     today = schedule.local_date(now, patient.timezone)
@@ -376,18 +272,8 @@ async def log_exercise(
             row.status, row.at = status, now
     if answer == "snz":
         again = schedule.snooze_until(now, snooze_minutes)
-        s.add(
-            Push(
-                patient_id=patient.id,
-                kind="exercise",
-                due_at=again,
-                local_day=today,
-                slot=push.slot,
-                send_at=again,
-                status="pending",
-                attempts=0,
-            )
-        )
+        row = _push_row(patient.id, patient.chat_id, "exercise", again, today, push.slot)
+        await uow.outbox.add_many([row])
     await uow.audit.record(
         now,
         "patient",
@@ -401,11 +287,5 @@ async def log_exercise(
 
 
 async def drop_pending(uow: UnitOfWork, patient_id: int, now: datetime) -> None:
-    """Forget queued pushes, but not one a sender holds right now (it checks before sending)."""
-    await uow.session.execute(
-        delete(Push).where(
-            Push.patient_id == patient_id,
-            Push.status == "pending",
-            or_(Push.claimed_until.is_(None), Push.claimed_until < now),
-        )
-    )
+    """Forget queued reminders, but not one a sender holds right now (it checks first)."""
+    await uow.outbox.drop_pending_for(patient_id, ("checkin", "nudge", "exercise"), now)

@@ -161,7 +161,11 @@ async def test_alert_survives_502_and_429_and_arrives_exactly_once(api, bot, db)
     await asyncio.sleep(1.5)
     assert len([m for m in api.messages(CLINIC_CHAT) if "URGENT" in m["text"]]) == 1
     outcomes = [
-        r["outcome"] for r in await db.rows("SELECT outcome FROM alert_attempts ORDER BY id")
+        r["outcome"]
+        for r in await db.rows(
+            "SELECT a.outcome FROM delivery_attempts a JOIN outbox o ON o.id = a.outbox_id"
+            " WHERE o.kind = 'alert' ORDER BY a.id"
+        )
     ]
     assert outcomes == ["retry", "retry", "retry", "retry", "sent"]
 
@@ -172,7 +176,11 @@ async def test_unacknowledged_urgent_alert_is_resent_then_quiet_after_acknowledg
     await join(api, PATIENT, "Sam Taylor")
     await say(api, PATIENT, "both legs going weak since lunch", contains="urgent")
     first = await api.wait_for_message(CLINIC_CHAT, lambda m: "URGENT" in m["text"])
-    await wait_until(db, "SELECT count(*) FROM alerts WHERE sends = 1 AND next_send_at IS NOT NULL")
+    await wait_until(
+        db,
+        "SELECT count(*) FROM outbox WHERE kind = 'alert' AND status = 'pending'"
+        " AND dedupe_key LIKE '%renotify%'",
+    )
     bot.set_clock(now + timedelta(minutes=16))
     again = await api.wait_for_message(
         CLINIC_CHAT, lambda m: "Not yet acknowledged" in m["text"], after=first["message_id"]

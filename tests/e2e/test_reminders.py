@@ -257,7 +257,7 @@ async def test_two_bot_processes_share_the_due_reminders_without_double_sends(
         await second.start()
         first.set_clock(now)
         for _ in range(200):
-            if await db.scalar("SELECT count(*) FROM pushes WHERE status = 'sent'") >= n:
+            if await db.scalar("SELECT count(*) FROM outbox WHERE status = 'sent'") >= n:
                 break
             await asyncio.sleep(0.1)
         await asyncio.sleep(1.0)
@@ -266,4 +266,4 @@ async def test_two_bot_processes_share_the_due_reminders_without_double_sends(
         await second.stop()
     for i in range(n):
         assert len(prompts(api, 9000 + i)) == 1, 9000 + i
-    assert await db.scalar("SELECT count(*) FROM pushes WHERE kind = 'checkin'") == n
+    assert await db.scalar("SELECT count(*) FROM outbox WHERE kind = 'checkin'") == n

@@ -91,7 +91,6 @@ async def test_one_open_alert_per_patient_and_rule_is_enforced_by_the_database(d
                     status="open",
                     created_at=NOW,
                     updated_at=NOW,
-                    attempts=0,
                     sends=0,
                 )
             )
@@ -112,7 +111,7 @@ async def test_a_new_trigger_updates_the_open_alert(db):
     assert [tuple(r.values()) for r in rows] == [("Leg pain 8/10", "open")]
 
 
-async def test_two_senders_never_claim_the_same_alert(db):
+async def test_two_senders_never_claim_the_same_outbox_message(db):
     p = await add_patient(db)
     async with db.uow() as uow:
         for i in range(20):
@@ -121,18 +120,99 @@ async def test_two_senders_never_claim_the_same_alert(db):
 
     async def claim_all():
         async with db.uow() as uow:
-            ids = await uow.alerts.due_ids(NOW, 100)
-            won = [i for i in ids if await uow.alerts.claim(i, NOW, timedelta(seconds=60))]
+            rows, _ = await uow.outbox.claim(NOW, timedelta(seconds=60), 100, max_priority=4)
             await uow.commit()
-            return won
+            return [r.id for r in rows]
 
     a, b = await asyncio.gather(claim_all(), claim_all())
     assert len(a) + len(b) == 20 and not set(a) & set(b)
 
 
-async def test_the_same_update_id_is_processed_once(db):
+async def test_urgent_messages_are_claimed_before_routine_ones(db):
+    p = await add_patient(db)
     async with db.uow() as uow:
-        first = await uow.updates.first_time(77, NOW)
-        again = await uow.updates.first_time(77, NOW)
+        await raise_alert(uow, p, Decision("worsening", "pain_rise:leg", "x", {}), NOW)
+        await raise_alert(
+            uow,
+            p,
+            Decision("urgent", "red_flag", "y", {}),
+            NOW + timedelta(seconds=1),
+            advice="you answered Yes",
+        )
         await uow.commit()
-    assert (first, again) == (True, False)
+    async with db.uow() as uow:
+        rows, _ = await uow.outbox.claim(
+            NOW + timedelta(seconds=2), timedelta(seconds=60), 2, max_priority=4
+        )
+        await uow.commit()
+    assert sorted(r.kind for r in rows) == ["alert", "urgent_advice"]
+    assert all(r.priority == 0 for r in rows)  # the routine alert waits
+
+
+async def test_a_message_is_queued_once_whatever_the_writes(db):
+    p = await add_patient(db)
+    async with db.uow() as uow:
+        for _ in range(3):
+            await uow.outbox.add(
+                kind="digest",
+                priority=4,
+                chat_id=0,
+                dedupe_key="digest:2026-06-10:0",
+                send_at=NOW,
+                body="hello",
+                patient_id=p.id,
+            )
+        await uow.commit()
+    assert await db.rows("SELECT count(*) AS n FROM outbox") == [{"n": 1}]
+
+
+def _update(update_id: int, chat: int) -> dict:
+    return {
+        "update_id": update_id,
+        "chat_id": chat,
+        "payload": {"update_id": update_id},
+        "received_at": NOW,
+    }
+
+
+async def test_the_same_update_is_stored_once(db):
+    async with db.uow() as uow:
+        await uow.inbox.store([_update(77, 1)])
+        await uow.inbox.store([_update(77, 1)])
+        await uow.commit()
+    assert await db.rows("SELECT update_id, status FROM inbox") == [
+        {"update_id": 77, "status": "pending"}
+    ]
+
+
+async def test_updates_are_claimed_in_order_within_a_chat_and_at_once_across_chats(db):
+    lease = timedelta(seconds=60)
+    async with db.uow() as uow:
+        await uow.inbox.store([_update(1, 10), _update(2, 10), _update(3, 20)])
+        await uow.commit()
+
+    async def claim():
+        async with db.uow() as uow:
+            rows = await uow.inbox.claim(NOW, lease, 10)
+            await uow.commit()
+            return [r.update_id for r in rows]
+
+    assert await claim() == [1, 3]  # one per chat, the oldest first
+    assert await claim() == []  # chat 10's second update waits for its first
+    async with db.uow() as uow:
+        await uow.inbox.mark_done(1, NOW)
+        await uow.commit()
+    assert await claim() == [2]
+
+
+async def test_an_update_whose_claim_ran_out_is_claimed_again(db):
+    lease = timedelta(seconds=60)
+    async with db.uow() as uow:
+        await uow.inbox.store([_update(5, 10)])
+        assert [r.update_id for r in await uow.inbox.claim(NOW, lease, 10)] == [5]
+        await uow.commit()
+    async with db.uow() as uow:
+        assert await uow.inbox.claim(NOW + timedelta(seconds=30), lease, 10) == []
+        again = await uow.inbox.claim(NOW + timedelta(seconds=61), lease, 10)
+        await uow.commit()
+    assert [(r.update_id, r.attempts) for r in again] == [(5, 2)]

@@ -3,7 +3,6 @@
 import pytest
 
 from bot.render import parse_callback
-from bot.sender import SlidingWindow
 from bot.services.checkin import parse_value
 from bot.services.onboarding import parse_hhmm, parse_timezone
 
@@ -86,27 +85,6 @@ def test_button_values_are_checked_per_step(step, raw, expected):
 )
 def test_callback_data_is_parsed_strictly(data, expected):
     assert parse_callback(data) == expected
-
-
-def test_sliding_window_allows_the_limit_then_waits():
-    w = SlidingWindow(3, 1.0)
-    for t in (0.0, 0.1, 0.2):
-        assert w.wait_time(t) == 0
-        w.release(w.take(), t)
-    assert w.wait_time(0.3) == pytest.approx(0.7)
-    assert w.wait_time(1.05) == 0
-
-
-def test_sliding_window_counts_a_request_until_a_period_after_its_answer():
-    w = SlidingWindow(2, 1.0)
-    slow = w.take()  # sent at 0.0, answered only at 0.5
-    w.release(w.take(), 0.0)
-    assert w.wait_time(0.4) > 0  # both slots held: one in flight, one answered at 0.0
-    w.release(slow, 0.5)
-    assert w.wait_time(1.2) == 0  # the fast one expired at 1.0
-    w.release(w.take(), 1.2)
-    assert w.wait_time(1.3) == pytest.approx(0.2)  # the slow one frees at 1.5, not 1.0
-    assert w.wait_time(1.5) == 0
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ async def test_a_push_is_the_message_send_message_would_send(api):
     async with ExtBot(
         TOKEN, base_url=api.base_url, defaults=defaults, request=AiohttpRequest()
     ) as bot:
-        sender = Sender(bot, per_second=0)
+        sender = Sender(bot)
         message_id = await sender.send_push(PATIENT, body, markup)
         await sender.send_message(PATIENT, body, reply_markup=markup)
     pushed, sent = api.messages(PATIENT)[-2:]

@@ -1,0 +1,951 @@
+"""Benchmark of button-press latency: ``python bench/latency.py [--patients N]`` from the repo root.
+
+Everything runs on this machine over loopback: the strict fake Bot API (``fake_telegram``) in
+this process with its flood control off, the real bot (``python -m bot.cli run``) as a
+subprocess with its own limiter off (``SEND_RATE_PER_SECOND=0``), and the database (a fresh
+SQLite file by default, or PostgreSQL with ``--database postgresql``).
+
+N patients (default 30) are seeded straight into the database (no onboarding), each sends
+``/checkin`` through the fake, and then they press through their check-ins: pain 2 and 1, No,
+No, No, exercises Yes, No note. A "press" is a tap on a button of the patient's current check-in
+message through the fake's public ``press`` helper (so the callback data is exactly what the bot
+produced). Its latency runs from the moment the benchmark hands the tap to the fake to the
+moment the bot's ``editMessageText`` of that message reaches the fake. When a check-in closes
+(the last press's edit is the closing message) the patient sends ``/checkin`` again (a second
+check-in on the same day replaces the first), so the load stays steady; only presses answered
+by an edit count, the ``/checkin`` round trips do not (their bot CPU is counted, though).
+
+Phases, one after the other, after a short unreported warm-up:
+
+* open loop at each rate of ``--rates`` (default 20, 50, 100 presses a second) for
+  ``--seconds``: a press is due every 1/rate s whatever the bot does; it goes to the patient who
+  has waited longest among those whose check-in message is answered (a real person does not tap
+  a message the bot has not updated yet). When none is free the due press is not sent and
+  counted as "skipped": the bot is not keeping up with that rate for N patients.
+* closed loop for ``--closed-seconds``: each patient presses as soon as the bot has answered
+  their previous press (the bot's throughput for N patients).
+
+After each phase's sending window the benchmark waits up to ``--grace`` seconds for the
+outstanding answers; what is still unanswered then is reported as such. For each phase: presses
+sent and answered, p50/p95/p99 latency, achieved presses a second (answered / time from the
+phase's start to its last answer) and the bot's CPU time per answered press (utime + stime of the
+bot process from /proc over the phase, divided by the presses answered). ``--profile-bot`` runs
+the bot under ``bench/_sampler.py`` and prints where its CPU went (the whole run, start-up
+included).
+
+It stops by itself (each wait is bounded, ``--max-seconds`` caps the whole run), stops the bot
+with SIGTERM (then SIGKILL), prints the tail of the bot's log when the bot fails, and exits
+non-zero on failure. Logs are kept in a fresh temporary folder whose path is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ctypes
+import json
+import math
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+THIS_FILE = Path(__file__).resolve()
+ROOT = THIS_FILE.parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+TOKEN = "424242:bench-token-for-the-fake-api-only"
+CLINIC_CHAT_ID = -1001
+STAFF_ID = 1
+FIRST_USER_ID = 20_000_000  # patient number i (1-based) has Telegram user id FIRST_USER_ID + i
+TIMEZONE = "Europe/London"
+# The bot's "now" (CLOCK_FILE): mid-day, so every check-in of the run falls on the same day.
+CLOCK_AT = datetime(2026, 6, 1, 11, 0, tzinfo=UTC)  # 12:00 in London
+DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+STOP_GRACE = 10.0  # seconds between SIGTERM and SIGKILL when stopping the bot
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+# The answer given at each check-in step (the step code and value of the callback data
+# ``ci:<nonce>:<step>:<value>``): low, steady pain and no red flags, so that no alert is raised
+# and every check-in costs the bot the same work.
+ANSWERS = {
+    "lp": "2",  # leg pain
+    "bp": "1",  # back pain
+    "nb": "n",  # numbness
+    "wk": "n",  # weakness
+    "ww": "n",  # weakness getting worse (not asked after "No")
+    "rf": "n",  # red flags
+    "ex": "yes",  # exercises done
+    "nt": "skip",  # no note
+}
+
+
+class BenchFailed(RuntimeError):
+    pass
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------------
+
+
+def proc_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (its threads included), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            raw = fh.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = raw.rsplit(")", 1)[1].split()  # the command name may contain spaces
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def read_tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
+def run_quiet(argv: list[str]) -> str:
+    try:
+        done = subprocess.run(
+            argv, cwd=ROOT, capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip()
+
+
+def code_version() -> str:
+    """The commit measured, and whether bot/ or storage/ had uncommitted changes (read-only)."""
+    commit = run_quiet(["git", "rev-parse", "--short", "HEAD"]) or "unknown commit"
+    dirty = run_quiet(["git", "status", "--porcelain", "--", "bot", "storage"])
+    return commit + (" (with uncommitted changes in bot/ or storage/)" if dirty else "")
+
+
+def machine() -> str:
+    cores = run_quiet(["nproc"]) or str(os.cpu_count())
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"nproc {cores}" + (f", {model}" if model else "")
+
+
+def percentile(ordered: list[float], q: float) -> float | None:
+    """Nearest-rank percentile of an ascending list (None when empty)."""
+    if not ordered:
+        return None
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def ms(seconds: float | None, digits: int = 1) -> str:
+    return "n/a" if seconds is None else f"{seconds * 1000:.{digits}f}"
+
+
+# --------------------------------------------------------------------------------------------
+# The database: empty schema, migrations, patients seeded directly
+# --------------------------------------------------------------------------------------------
+
+
+class Database:
+    def __init__(self, kind: str, workdir: Path) -> None:
+        self.kind = kind
+        if kind == "sqlite":
+            self.path: Path | None = workdir / "latency.db"
+            self.url = f"sqlite+aiosqlite:///{self.path}"
+        else:
+            self.path = None
+            self.url = os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG_URL
+        self.label = kind
+
+    async def reset(self) -> None:
+        """An empty database, then the project's migrations (Alembic runs its own loop)."""
+        from sqlalchemy import text
+        from sqlalchemy.engine import make_url
+
+        from storage.db import make_engine
+        from storage.migrate import upgrade
+
+        if self.path is not None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)  # noqa: ASYNC240
+            self.label = f"SQLite file {self.path}"
+        else:
+            engine = make_engine(self.url)
+            try:
+                async with engine.begin() as conn:
+                    version = (await conn.execute(text("SHOW server_version"))).scalar()
+                    await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                    await conn.execute(text("CREATE SCHEMA public"))
+            except Exception as exc:
+                raise BenchFailed(f"PostgreSQL at {self._safe_url()} is not usable: {exc}") from exc
+            finally:
+                await engine.dispose()
+            url = make_url(self.url)
+            self.label = (
+                f"PostgreSQL {str(version).split()[0]}, database {url.database!r} "
+                f"on {url.host}:{url.port or 5432}"
+            )
+        try:
+            await asyncio.to_thread(upgrade, self.url)
+        except Exception as exc:  # e.g. a migration being written: say so in one paragraph
+            raise BenchFailed(
+                f"migrating the fresh database failed: {exc.__class__.__name__}: "
+                + str(exc).strip().splitlines()[0][:300]
+            ) from exc
+
+    def _safe_url(self) -> str:
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    async def seed(self, n: int) -> None:
+        """N active, consented patients; no reminders (so the bot pushes nothing on its own)."""
+        from sqlalchemy import insert
+
+        from storage.db import make_engine
+        from storage.models import Patient
+
+        at = CLOCK_AT.replace(hour=9)
+        rows = [
+            {
+                "telegram_user_id": FIRST_USER_ID + i,
+                "chat_id": FIRST_USER_ID + i,
+                "name": f"Patient {i}",
+                "status": "active",
+                "consented_at": at,
+                "checkin_time": "09:00",
+                "timezone": TIMEZONE,
+                "enrolled_on": CLOCK_AT.date(),
+                "invite_id": None,
+                "unreachable": False,
+                "created_at": at,
+                "discharged_at": None,
+                "plan_id": None,
+                "exercise_times": "",
+                "exercise_times_chosen": False,
+                "paused_until": None,
+            }
+            for i in range(1, n + 1)
+        ]
+        # Only the columns the current model has (the schema may have moved on since).
+        known = set(Patient.__table__.columns.keys())
+        rows = [{k: v for k, v in row.items() if k in known} for row in rows]
+        engine = make_engine(self.url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(insert(Patient.__table__), rows)
+        finally:
+            await engine.dispose()
+
+    async def counts(self) -> dict[str, int]:
+        """Rows the run left behind, as a sanity check (check-ins saved, alerts raised)."""
+        from sqlalchemy import text
+
+        from storage.db import make_engine
+
+        out: dict[str, int] = {}
+        engine = make_engine(self.url)
+        try:
+            async with engine.connect() as conn:
+                for table in ("checkin_entries", "alerts"):
+                    with contextlib.suppress(Exception):
+                        out[table] = (
+                            await conn.execute(text(f"SELECT count(*) FROM {table}"))
+                        ).scalar()
+        finally:
+            await engine.dispose()
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# The bot process
+# --------------------------------------------------------------------------------------------
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM if this benchmark dies without cleaning up."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class Bot:
+    def __init__(self, api: Any, db: Database, workdir: Path, profile_to: Path | None) -> None:
+        self.api = api
+        self.db = db
+        self.workdir = workdir
+        self.log = workdir / "bot.log"
+        self.clock_file = workdir / "clock.txt"
+        self.profile_to = profile_to
+        self.proc: asyncio.subprocess.Process | None = None
+        self.stop_seconds: float | None = None
+        self.exit_code: int | None = None
+
+    def argv(self) -> list[str]:
+        if self.profile_to is not None:  # the sampler writes its summary when the bot exits
+            return [
+                sys.executable,
+                str(THIS_FILE.parent / "_sampler.py"),
+                str(self.profile_to),
+                "run",
+            ]
+        return [sys.executable, "-m", "bot.cli", "run"]
+
+    def env(self) -> dict[str, str]:
+        drop = {"DATABASE_URL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE_URL", "CLOCK_FILE"}
+        env = {k: v for k, v in os.environ.items() if k not in drop}
+        env.update(
+            {
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_BASE_URL": self.api.base_url,
+                "DATABASE_URL": self.db.url,
+                "CLINIC_CHAT_ID": str(CLINIC_CHAT_ID),
+                "CLINIC_STAFF_IDS": str(STAFF_ID),
+                "CLINIC_TIMEZONE": TIMEZONE,
+                "CLOCK_FILE": str(self.clock_file),
+                "SEND_RATE_PER_SECOND": "0",
+                "DIGEST_TIME": "23:30",  # no staff digest during the run
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONPATH": str(ROOT),
+            }
+        )
+        return env
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def cpu(self) -> float:
+        cpu = proc_cpu_seconds(self.pid)
+        if cpu is None:
+            self.check_alive()
+            raise BenchFailed("cannot read the bot's CPU time from /proc")
+        return cpu
+
+    def check_alive(self) -> None:
+        if self.proc is not None and self.proc.returncode is not None:
+            raise BenchFailed(
+                f"the bot exited with code {self.proc.returncode}; the tail of {self.log}:\n"
+                + read_tail(self.log)
+            )
+
+    async def start(self, limit: float) -> float:
+        """Start the bot; return once it polls the fake for updates (seconds taken)."""
+        self.clock_file.write_text(CLOCK_AT.isoformat())
+        started = time.monotonic()
+        log = open(self.log, "ab")  # noqa: ASYNC230 - opening a local log file is instant
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                *self.argv(),
+                cwd=self.workdir,
+                env=self.env(),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+            )
+        finally:
+            log.close()  # the child has its own copy of the descriptor
+        while not self.api.requests("getUpdates"):
+            await asyncio.sleep(0.05)
+            self.check_alive()
+            if time.monotonic() - started > limit:
+                raise BenchFailed(
+                    f"the bot did not poll for updates within {limit:.0f} s; "
+                    f"the tail of {self.log}:\n{read_tail(self.log)}"
+                )
+        return time.monotonic() - started
+
+    async def stop(self) -> None:
+        """SIGTERM, then SIGKILL after STOP_GRACE seconds."""
+        proc = self.proc
+        if proc is None:
+            return
+        stopping = time.monotonic()
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), STOP_GRACE)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+            self.stop_seconds = time.monotonic() - stopping
+        self.exit_code = proc.returncode
+
+
+# --------------------------------------------------------------------------------------------
+# Patients pressing through check-ins
+# --------------------------------------------------------------------------------------------
+
+OPENING, IDLE, PRESSED, RESTARTING = "opening", "idle", "pressed", "restarting"
+
+
+@dataclass
+class Phase:
+    name: str
+    offered: float | None  # presses a second (None: closed loop)
+    window: float  # seconds of sending
+    report: bool = True
+    sent: int = 0
+    answered: int = 0
+    skipped: int = 0  # open loop: a press was due but every patient was waiting for the bot
+    press_errors: int = 0  # the fake refused the tap (the message had no such button)
+    restarts: int = 0  # /checkin sent after a closing message
+    latencies: list[float] = field(default_factory=list)
+    start: float = 0.0
+    last_answer: float | None = None
+    end: float = 0.0  # when the grace period ended (or all were answered)
+    bot_cpu: float = 0.0  # seconds over [start, end]
+    harness_cpu: float = 0.0  # this process (fake API + load) over [start, end]
+    cpu_at_start: float = 0.0  # the bot's CPU seconds when the phase began
+    harness_at_start: float = 0.0
+
+    @property
+    def unanswered(self) -> int:
+        return self.sent - self.answered - self.press_errors
+
+    @property
+    def achieved(self) -> float | None:
+        if self.last_answer is None or self.last_answer <= self.start:
+            return None
+        return self.answered / (self.last_answer - self.start)
+
+    @property
+    def cpu_per_press(self) -> float | None:
+        return self.bot_cpu / self.answered if self.answered else None
+
+    def pct(self, q: float) -> float | None:
+        return percentile(sorted(self.latencies), q)
+
+    @property
+    def label(self) -> str:
+        return f"open {self.offered:g}/s" if self.offered is not None else "closed loop"
+
+
+class Patient:
+    __slots__ = (
+        "uid",
+        "msg_id",
+        "buttons",
+        "state",
+        "press_at",
+        "phase",
+        "ready",
+        "since",
+    )
+
+    def __init__(self, uid: int) -> None:
+        self.uid = uid
+        self.msg_id = 0
+        self.buttons: list[tuple[str, str]] = []  # (text, callback_data) of the check-in keyboard
+        self.state = OPENING
+        self.press_at = 0.0
+        self.phase: Phase | None = None
+        self.ready = asyncio.Event()
+        self.since = time.monotonic()  # when the state last changed
+
+
+def checkin_buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
+    markup = message.get("reply_markup") or {}
+    return [
+        (b.get("text", ""), b["callback_data"])
+        for row in markup.get("inline_keyboard", [])
+        for b in row
+        if str(b.get("callback_data", "")).startswith("ci:")
+    ]
+
+
+class Load:
+    """The patients, driven through the fake; answers are seen by the fake's message listener."""
+
+    def __init__(self, api: Any, bot: Bot, n: int) -> None:
+        self.api = api
+        self.bot = bot
+        self.patients = {FIRST_USER_ID + i: Patient(FIRST_USER_ID + i) for i in range(1, n + 1)}
+        self.idle: deque[Patient] = deque()  # the longest-waiting free patient first
+        self.phase: Phase | None = None
+        self.recovered = 0  # unanswered presses whose patient was given a fresh /checkin
+        self._tasks: set[asyncio.Task] = set()
+        api.on_bot_message(self._on_bot_message)
+
+    # -- what the bot does -------------------------------------------------------------------
+
+    def _on_bot_message(self, chat_id: int, message: dict[str, Any], edited: bool) -> None:
+        p = self.patients.get(chat_id)
+        if p is None or message.get("deleted"):
+            return
+        now = time.monotonic()
+        buttons = checkin_buttons(message)
+        if edited:
+            if p.state != PRESSED or message["message_id"] != p.msg_id:
+                return
+            phase = p.phase
+            if phase is not None:
+                phase.answered += 1
+                phase.latencies.append(now - p.press_at)
+                phase.last_answer = now
+            p.phase = None
+            if buttons:
+                self._set_idle(p, message["message_id"], buttons)
+            else:  # the closing message: the check-in is saved, start another one
+                self._restart(p)
+        elif buttons and p.state != PRESSED:  # a new check-in question message
+            self._set_idle(p, message["message_id"], buttons)
+
+    def _set_idle(self, p: Patient, msg_id: int, buttons: list[tuple[str, str]]) -> None:
+        p.state, p.msg_id, p.buttons, p.since = IDLE, msg_id, buttons, time.monotonic()
+        self.idle.append(p)
+        p.ready.set()
+
+    def _restart(self, p: Patient) -> None:
+        p.state, p.since = RESTARTING, time.monotonic()
+        p.ready.clear()
+        if self.phase is not None:
+            self.phase.restarts += 1
+        self._send_checkin(p)
+
+    def _send_checkin(self, p: Patient) -> None:
+        task = asyncio.get_running_loop().create_task(self.api.send_text(p.uid, "/checkin"))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- pressing ----------------------------------------------------------------------------
+
+    @staticmethod
+    def choose(p: Patient) -> str:
+        """The label of the button to tap on the patient's current check-in question."""
+        step = ""
+        for text, data in p.buttons:
+            parts = data.split(":")
+            step = parts[2] if len(parts) > 2 else ""
+            if step not in ANSWERS:
+                break
+            if len(parts) > 3 and parts[3] == ANSWERS[step]:
+                return text
+        raise BenchFailed(
+            f"patient {p.uid}: do not know which button to press on check-in step {step!r}; "
+            f"the keyboard is {p.buttons}"
+        )
+
+    async def press(self, p: Patient, phase: Phase) -> None:
+        label = self.choose(p)
+        p.state, p.phase, p.since = PRESSED, phase, time.monotonic()
+        p.ready.clear()
+        phase.sent += 1
+        p.press_at = time.monotonic()
+        try:
+            await self.api.press(p.uid, p.msg_id, label)
+        except ValueError:  # the message or button is gone: start over
+            phase.press_errors += 1
+            p.phase = None
+            self._restart(p)
+
+    def take_idle(self) -> Patient | None:
+        while self.idle:
+            p = self.idle.popleft()
+            if p.state == IDLE:
+                return p
+        return None
+
+    # -- phases ------------------------------------------------------------------------------
+
+    async def open_checkins(self, limit: float) -> float:
+        """Every patient sends /checkin; returns once every one has a question to answer."""
+        started = time.monotonic()
+        for p in self.patients.values():
+            self._send_checkin(p)
+        while any(p.state != IDLE for p in self.patients.values()):
+            await asyncio.sleep(0.02)
+            self.bot.check_alive()
+            if time.monotonic() - started > limit:
+                waiting = [p for p in self.patients.values() if p.state != IDLE]
+                raise BenchFailed(
+                    f"{len(waiting)} of {len(self.patients)} patients got no check-in question "
+                    f"within {limit:.0f} s of /checkin. The first one's chat:\n"
+                    f"{self.api.describe_chat(waiting[0].uid)}\n"
+                    f"The tail of {self.bot.log}:\n{read_tail(self.bot.log)}"
+                )
+        return time.monotonic() - started
+
+    async def settle(self, limit: float) -> None:
+        """Before a phase: let restarting patients get their question (bounded)."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if all(p.state == IDLE for p in self.patients.values()):
+                return
+            await asyncio.sleep(0.02)
+
+    def _begin(self, phase: Phase) -> None:
+        self.bot.check_alive()
+        self.phase = phase
+        # Rebuild the free list: the closed loop never takes from it.
+        self.idle = deque(
+            sorted((p for p in self.patients.values() if p.state == IDLE), key=lambda p: p.since)
+        )
+        phase.start = time.monotonic()
+        phase.cpu_at_start = self.bot.cpu()
+        phase.harness_at_start = time.process_time()
+
+    async def _finish(self, phase: Phase, grace: float) -> None:
+        deadline = time.monotonic() + grace
+        while phase.unanswered > 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+            self.bot.check_alive()
+        phase.end = time.monotonic()
+        phase.bot_cpu = self.bot.cpu() - phase.cpu_at_start
+        phase.harness_cpu = time.process_time() - phase.harness_at_start
+        self.phase = None
+        # Presses left unanswered: give those patients a fresh /checkin (it resumes the draft).
+        now = time.monotonic()
+        for p in self.patients.values():
+            if p.state == PRESSED and p.phase is phase:
+                p.phase = None
+                self.recovered += 1
+                self._restart(p)
+            elif p.state in (RESTARTING, OPENING) and now - p.since > grace:
+                p.since = now
+                self._send_checkin(p)
+
+    async def run_open(self, phase: Phase, grace: float) -> None:
+        assert phase.offered
+        interval = 1.0 / phase.offered
+        self._begin(phase)
+        end = phase.start + phase.window
+        k = 0
+        while True:
+            due = phase.start + k * interval
+            if due >= end:
+                break
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            p = self.take_idle()
+            if p is None:
+                phase.skipped += 1
+            else:
+                await self.press(p, phase)
+            k += 1
+            if k % 64 == 0:
+                self.bot.check_alive()
+        await self._finish(phase, grace)
+
+    async def run_closed(self, phase: Phase, grace: float) -> None:
+        self._begin(phase)
+        end = phase.start + phase.window
+
+        async def patient_loop(p: Patient) -> None:
+            while True:
+                remaining = end - time.monotonic()
+                if remaining <= 0:
+                    return
+                if p.state != IDLE:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(p.ready.wait(), remaining)
+                    continue
+                await self.press(p, phase)
+
+        async def watch() -> None:
+            while time.monotonic() < end:
+                await asyncio.sleep(0.2)
+                self.bot.check_alive()
+
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(watch())]
+        tasks += [loop.create_task(patient_loop(p)) for p in self.patients.values()]
+        try:
+            await asyncio.gather(*tasks)
+        finally:  # the bot died (or the run was cancelled): no patient keeps pressing
+            for task in tasks:
+                task.cancel()
+        await self._finish(phase, grace)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------------
+
+HEADER = [
+    "phase",
+    "offered/s",
+    "sent",
+    "answered",
+    "unanswered",
+    "p50 ms",
+    "p95 ms",
+    "p99 ms",
+    "achieved/s",
+    "bot CPU ms/press",
+]
+
+
+def table_row(ph: Phase) -> list[str]:
+    return [
+        ph.label,
+        f"{ph.offered:g}" if ph.offered is not None else "as answered",
+        f"{ph.sent:,}",
+        f"{ph.answered:,}",
+        f"{ph.unanswered:,}",
+        ms(ph.pct(0.50)),
+        ms(ph.pct(0.95)),
+        ms(ph.pct(0.99)),
+        f"{ph.achieved:.1f}" if ph.achieved is not None else "n/a",
+        ms(ph.cpu_per_press, 2),
+    ]
+
+
+def phase_line(ph: Phase) -> str:
+    extra = []
+    if ph.skipped:
+        extra.append(f"{ph.skipped:,} due presses skipped (every patient waiting for the bot)")
+    if ph.press_errors:
+        extra.append(f"{ph.press_errors:,} taps refused by the fake")
+    per_press = ph.harness_cpu / ph.answered * 1000 if ph.answered else None
+    return (
+        f"  {ph.label:<12} sent {ph.sent:,}, answered {ph.answered:,}, unanswered "
+        f"{ph.unanswered:,}; p50 {ms(ph.pct(0.5))} / p95 {ms(ph.pct(0.95))} / p99 "
+        f"{ms(ph.pct(0.99))} ms (max {ms(max(ph.latencies, default=None))}); achieved "
+        f"{ph.achieved or 0:.1f}/s; bot CPU {ms(ph.cpu_per_press, 2)} ms/press "
+        f"({ph.bot_cpu / max(ph.end - ph.start, 1e-9):.2f} cores); fake+load CPU "
+        f"{'n/a' if per_press is None else f'{per_press:.2f}'} ms/press; "
+        f"{ph.restarts} check-ins restarted" + ("; " + "; ".join(extra) if extra else "")
+    )
+
+
+def render_markdown(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(len(HEADER))]
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(HEADER), sep, *(line(r) for r in rows)])
+
+
+def print_profile(path: Path) -> None:
+    """The bot's CPU profile from bench/_sampler.py (the whole run, start-up included)."""
+    if not path.exists():
+        print(f"\n(no profile was written at {path})")
+        return
+    data = json.loads(path.read_text())
+    total = data["samples"] or 1
+    print(
+        f"\nWhere the bot's CPU went, whole run ({data['samples']:,} samples, "
+        f"every {data.get('interval', 0.005) * 1000:g} ms of CPU):"
+    )
+    print("  by package (innermost non-stdlib frame):")
+    for name, count in list(data["self_by_package"].items())[:10]:
+        print(f"    {count / total:6.1%}  {name}")
+    print("  inclusive (the stack passes through):")
+    for name, count in data["inclusive"].items():
+        if count:
+            print(f"    {count / total:6.1%}  {name}")
+    print("  the project's functions, inclusive:")
+    for name, count in list(data.get("project_functions", {}).items())[:10]:
+        print(f"    {count / total:6.1%}  {name}")
+
+
+# --------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------
+
+
+async def start_fake_api(n: int) -> Any:
+    from fake_telegram import FakeBotApi
+
+    api = FakeBotApi(TOKEN)
+    await api.start()
+    api.add_user(STAFF_ID, "Dana", started=True)
+    api.add_group(CLINIC_CHAT_ID, "Clinic staff", members=[STAFF_ID])
+    for i in range(1, n + 1):
+        api.add_user(FIRST_USER_ID + i, f"Patient {i}", started=True)
+    api.set_rate_limit(None, None)  # flood control off
+    return api
+
+
+async def run(args: argparse.Namespace, workdir: Path) -> tuple[list[Phase], str]:
+    """Runs the phases; returns them and a failure message ('' when all went well)."""
+    phases: list[Phase] = []
+    db = Database(args.database, workdir)
+    print(f"database: resetting and migrating ({db.kind}); logs in {workdir}", flush=True)
+    try:
+        await db.reset()
+        await db.seed(args.patients)
+    except BenchFailed as exc:
+        return phases, str(exc)
+    print(f"database: {db.label}; {args.patients} patients seeded", flush=True)
+    api = await start_fake_api(args.patients)
+    profile = workdir / "bot-profile.json" if args.profile_bot else None
+    bot = Bot(api, db, workdir, profile)
+    load: Load | None = None
+    failure = ""
+    try:
+        took = await bot.start(args.start_timeout)
+        print(f"bot: pid {bot.pid}, polling after {took:.1f} s", flush=True)
+        load = Load(api, bot, args.patients)
+        took = await load.open_checkins(args.start_timeout)
+        print(f"check-ins open for all {args.patients} patients after {took:.1f} s", flush=True)
+        if args.warmup_seconds > 0:
+            warm = Phase("warm-up", None, args.warmup_seconds, report=False)
+            await load.run_closed(warm, args.grace)
+            print(f"warm-up: {warm.answered:,} presses answered in {args.warmup_seconds:g} s")
+        plan = [Phase(f"open {r:g}/s", r, args.seconds) for r in args.rates]
+        if args.closed_seconds > 0:
+            plan.append(Phase("closed loop", None, args.closed_seconds))
+        for ph in plan:
+            await load.settle(args.grace)
+            if ph.offered is not None:
+                await load.run_open(ph, args.grace)
+            else:
+                await load.run_closed(ph, args.grace)
+            phases.append(ph)
+            print(phase_line(ph), flush=True)
+    except BenchFailed as exc:
+        failure = str(exc)
+    finally:
+        if load is not None:
+            await load.close()
+        await bot.stop()
+        await api.stop()
+    if bot.stop_seconds is not None:
+        how = "killed" if bot.exit_code == -signal.SIGKILL else f"exit code {bot.exit_code}"
+        print(f"bot stopped on SIGTERM in {bot.stop_seconds:.1f} s ({how})")
+    if not failure:
+        stale = sum(1 for a in api.callback_answers() if a.get("show_alert"))
+        counts = await db.counts()
+        print(
+            f"bot answers with an alert (stale/refused taps): {stale}; rows left: "
+            + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+            + (f"; unanswered presses recovered with /checkin: {load.recovered}" if load else "")
+        )
+        errors = [
+            line
+            for line in bot.log.read_text(errors="replace").splitlines()
+            if " ERROR " in line or "Traceback" in line
+        ]
+        if errors:
+            print(f"bot log has {len(errors)} error lines, e.g.: {errors[0][:200]}")
+    if profile is not None:
+        print_profile(profile)
+    return phases, failure
+
+
+def parse_rates(raw: str) -> list[float]:
+    try:
+        rates = [float(r) for r in raw.split(",") if r.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {raw!r}") from None
+    if any(r <= 0 for r in rates):
+        raise argparse.ArgumentTypeError("rates must be positive")
+    return rates
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--patients", type=int, default=30, help="patients pressing (default 30)")
+    p.add_argument(
+        "--rates", type=parse_rates, default=[20.0, 50.0, 100.0],
+        help="open-loop rates, presses a second (default 20,50,100)",
+    )  # fmt: skip
+    p.add_argument("--seconds", type=float, default=10.0, help="each open-loop phase, seconds")
+    p.add_argument("--closed-seconds", type=float, default=10.0, help="closed-loop phase (0: none)")
+    p.add_argument("--warmup-seconds", type=float, default=2.0, help="unreported warm-up")
+    p.add_argument("--grace", type=float, default=5.0, help="wait for late answers, seconds")
+    p.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    p.add_argument(
+        "--profile-bot", action="store_true", help="sample the bot's CPU (bench/_sampler.py)"
+    )
+    p.add_argument("--start-timeout", type=float, default=60.0, help="bot start-up, seconds")
+    p.add_argument("--max-seconds", type=float, default=0.0, help="cap on the run (0: derived)")
+    p.add_argument("--workdir", help="where logs go (default: a new temporary folder)")
+    args = p.parse_args(argv)
+    if args.patients < 1:
+        p.error("--patients must be positive")
+    if args.seconds <= 0 or args.grace < 0:
+        p.error("--seconds must be positive and --grace not negative")
+    if not args.max_seconds:
+        phases = len(args.rates) * (args.seconds + 2 * args.grace)
+        phases += args.closed_seconds + 2 * args.grace
+        args.max_seconds = 2 * args.start_timeout + args.warmup_seconds + phases + 60
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    command = shlex.join([sys.executable, *sys.argv])
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench-latency-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    print("Button-press latency: the real bot against the in-process fake Bot API")
+    print(f"command: {command}")
+    print(f"bot code: {code_version()}")
+    print(f"machine: {machine()}")
+    print(
+        f"setup: {args.patients} patients, {args.database}, fake's flood control off, "
+        f"SEND_RATE_PER_SECOND=0; open loop {', '.join(f'{r:g}' for r in args.rates)}/s for "
+        f"{args.seconds:g} s each, closed loop {args.closed_seconds:g} s, grace {args.grace:g} s",
+        flush=True,
+    )
+    t0 = time.monotonic()
+
+    async def guarded() -> tuple[list[Phase], str]:
+        # SIGTERM cancels the run like Ctrl-C does, so the finally blocks stop the bot.
+        task = asyncio.current_task()
+        if task is not None:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        try:
+            return await asyncio.wait_for(run(args, workdir), args.max_seconds)
+        except TimeoutError:
+            return [], f"the run went over --max-seconds {args.max_seconds:.0f} and was stopped"
+
+    try:
+        phases, failure = asyncio.run(guarded())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("interrupted; the bot this benchmark started has been stopped")
+        sys.exit(130)
+    elapsed = time.monotonic() - t0
+
+    reported = [ph for ph in phases if ph.report]
+    if reported:
+        print()
+        print(
+            f"Button-press latency, {args.patients} patients, {args.database}, commit "
+            f"{code_version()}, {machine()} (total {elapsed:.0f} s):"
+        )
+        print()
+        print(render_markdown([table_row(ph) for ph in reported]))
+        skipped = [f"{ph.label}: {ph.skipped:,}" for ph in reported if ph.skipped]
+        if skipped:
+            print(
+                "\nDue presses not sent because every patient was still waiting for the bot: "
+                + ", ".join(skipped)
+            )
+    if failure:
+        print(f"\nFAILED: {failure}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Delivery: the inbox (updates in), the outbox and the one rate-limited path out."""
