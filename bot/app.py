@@ -29,9 +29,11 @@ from telegram.ext import (
 
 from bot import digest_job
 from bot.clock import Clock, make_clock
+from bot.content import messages
 from bot.delivery.limiter import Limiter
 from bot.delivery.outbox import FAST_LANE, Outbox
 from bot.delivery.transport import BotRequest
+from bot.exercises import library
 from bot.handlers import (
     checkin,
     common,
@@ -44,8 +46,10 @@ from bot.handlers import (
 )
 from bot.handlers import settings as settings_handlers
 from bot.http import AiohttpRequest
+from bot.rules.red_flags import load_rules
 from bot.sender import Sender
 from bot.services.context import Services
+from bot.services.questions import faq_index
 from bot.settings import Settings
 from storage.db import make_engine, make_sessionmaker
 
@@ -109,6 +113,14 @@ async def _set_commands(app: Application, settings: Settings) -> None:
             log.info("staff command menu not set for chat %s: %s", chat_id, exc.message)
 
 
+def load_content() -> None:
+    """Every content file parsed and every index built (a broken file stops the start)."""
+    messages()
+    library()
+    faq_index()
+    load_rules()
+
+
 def build_application(settings: Settings, clock: Clock | None = None) -> Application:
     clock = clock or make_clock(settings.clock_file)
 
@@ -138,6 +150,9 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         app.bot_data["services"] = services
         app.bot_data["outbox"] = outbox
         app.bot_data["engine"] = engine
+        # Content is read, checked and indexed once, here, not on the first message that
+        # needs it (building the FAQ index took about half a second).
+        load_content()
         await _set_commands(app, settings)
         jobs = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
         app.job_queue.run_repeating(
