@@ -37,6 +37,7 @@ __all__ = [
     "RED_FLAGS_PATH",
     "RedFlagHit",
     "RedFlagRules",
+    "denied_red_flags",
     "detect_red_flag",
     "detect_red_flags",
     "load_rules",
@@ -296,6 +297,25 @@ def _first_hit(
             matched = text[origin[m.start()] : origin[m.end() - 1] + 1].strip()
             return RedFlagHit(kind=kind.kind, reason=kind.reason, matched=matched)
     return None
+
+
+def denied_red_flags(text: str | None, rules: RedFlagRules | None = None) -> list[str]:
+    """The kinds a pattern matched in ``text`` but the patient denied ("no problems with my
+    bladder"): used to keep an explicit denial from being asked about again."""
+    if not text or not text.strip():
+        return []
+    rules = rules or load_rules()
+    norm, _ = _normalise_mapped(text, rules)
+    denied = []
+    for kind in rules.kinds:
+        for pattern in kind.patterns:
+            if any(
+                m.end() > m.start() and _is_negated(norm, m.start(), m.end(), rules)
+                for m in pattern.finditer(norm)
+            ):
+                denied.append(kind.kind)
+                break
+    return denied
 
 
 def detect_red_flag(text: str | None, rules: RedFlagRules | None = None) -> RedFlagHit | None:

@@ -1,0 +1,136 @@
+"""Train the red-flag model: ``python bench/train_red_flag_model.py`` from the repository root.
+
+Learns the weights of ``bot/rules/red_flag_model.py`` (logistic regression, L2, balanced
+classes; numpy, which matplotlib already brings) and writes ``bot/content/red_flag_model.json``.
+
+Training data, and only this:
+
+* the ``split: tune`` half of ``tests/data/red_flag_eval.yaml`` (urgent 1, benign 0) -- the test
+  half is never read here;
+* the labelled phrases of ``tests/data/red_flag_phrases.yaml`` (positive 1, negative 0);
+* every FAQ question and phrasing in ``bot/content/faq.yaml`` (0: ordinary questions).
+
+The ask threshold is chosen by 5-fold cross-validation over the tuning half: the lowest
+out-of-fold probability of an urgent message the phrase rules miss, times a safety margin, so
+that the threshold is set on predictions for messages the model did not learn from.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot.rules.red_flag_model import WEIGHTS_PATH, features  # noqa: E402
+from bot.rules.red_flags import detect_red_flag  # noqa: E402
+
+EVAL = ROOT / "tests" / "data" / "red_flag_eval.yaml"
+PHRASES = ROOT / "tests" / "data" / "red_flag_phrases.yaml"
+FAQ = ROOT / "bot" / "content" / "faq.yaml"
+L2 = 0.3
+MARGIN = 0.6  # the threshold is this share of the lowest out-of-fold probability
+MIN_COUNT = 2  # a feature seen in fewer training messages is dropped
+FOLDS = 5
+
+
+def training_data() -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """(tuning half of the evaluation set, everything else used for training)."""
+    ev = yaml.safe_load(EVAL.read_text(encoding="utf-8"))
+    tune = [(x["text"], 1) for x in ev["urgent"] if x["split"] == "tune"]
+    tune += [(x["text"], 0) for x in ev["benign"] if x["split"] == "tune"]
+    ph = yaml.safe_load(PHRASES.read_text(encoding="utf-8"))
+    other = [(x["text"], 1) for x in ph["positive"]] + [(t, 0) for t in ph["negative"]]
+    faq = yaml.safe_load(FAQ.read_text(encoding="utf-8"))
+    for e in faq["entries"]:
+        other += [(str(q), 0) for q in [e["question"], *(e.get("phrasings") or [])]]
+    return tune, other
+
+
+def fit(items: list[tuple[str, int]]) -> dict[str, float]:
+    feats = [features(t) for t, _ in items]
+    counts: dict[str, int] = {}
+    for f in feats:
+        for k in f:
+            counts[k] = counts.get(k, 0) + 1
+    names = sorted(k for k, c in counts.items() if c >= MIN_COUNT or k == "bias")
+    col = {k: i for i, k in enumerate(names)}
+    x = np.zeros((len(items), len(names)))
+    for i, f in enumerate(feats):
+        for k, v in f.items():
+            j = col.get(k)
+            if j is not None:
+                x[i, j] = v
+    y = np.array([label for _, label in items], dtype=float)
+    pos = y.sum()
+    sample_w = np.where(y == 1, len(y) / (2 * pos), len(y) / (2 * (len(y) - pos)))
+    w = np.zeros(len(names))
+    reg = np.full(len(names), L2)
+    reg[col["bias"]] = 0.0
+    # Newton's method: a few hundred features and messages, converges in a few steps.
+    for _ in range(30):
+        p = 1.0 / (1.0 + np.exp(-(x @ w)))
+        grad = x.T @ (sample_w * (p - y)) + reg * w
+        hess = (x.T * (sample_w * p * (1 - p))) @ x + np.diag(reg + 1e-6)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    return {k: round(float(w[col[k]]), 4) for k in names if abs(w[col[k]]) >= 1e-4}
+
+
+def probability(weights: dict[str, float], text: str) -> float:
+    z = sum(weights.get(f, 0.0) for f in features(text))
+    return float(1.0 / (1.0 + np.exp(-z)))
+
+
+def main() -> int:
+    tune, other = training_data()
+    rng = random.Random(11)
+    order = list(range(len(tune)))
+    rng.shuffle(order)
+    oof: dict[int, float] = {}
+    for k in range(FOLDS):
+        held = {i for n, i in enumerate(order) if n % FOLDS == k}
+        weights = fit([tune[i] for i in range(len(tune)) if i not in held] + other)
+        for i in held:
+            oof[i] = probability(weights, tune[i][0])
+    rule_missed = [i for i, (t, y) in enumerate(tune) if y == 1 and detect_red_flag(t) is None]
+    lowest = min(oof[i] for i in rule_missed)
+    threshold = round(MARGIN * lowest, 4)
+    benign = [i for i, (_, y) in enumerate(tune) if y == 0]
+    asked = sum(1 for i in benign if oof[i] >= threshold)
+    print(
+        f"training: {len(tune)} tuning-half messages + {len(other)} others; "
+        f"{len(rule_missed)} urgent tuning messages the rules miss, lowest out-of-fold "
+        f"probability {lowest:.3f}; ask threshold {threshold:.3f} "
+        f"(out of fold, {asked}/{len(benign)} benign tuning messages would be asked)"
+    )
+    weights = fit(tune + other)
+    WEIGHTS_PATH.write_text(
+        json.dumps(
+            {
+                "about": "Weights of bot/rules/red_flag_model.py, written by "
+                "bench/train_red_flag_model.py; do not edit by hand.",
+                "ask_threshold": threshold,
+                "weights": dict(sorted(weights.items())),
+            },
+            indent=0,
+            sort_keys=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    print(f"wrote {WEIGHTS_PATH.relative_to(ROOT)} ({len(weights)} weights)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
