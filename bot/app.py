@@ -46,6 +46,7 @@ from bot.handlers import (
 )
 from bot.handlers import settings as settings_handlers
 from bot.http import AiohttpRequest
+from bot.rules.red_flag_model import load_concepts, load_model
 from bot.rules.red_flags import load_rules
 from bot.sender import Sender
 from bot.services.context import Services
@@ -119,6 +120,8 @@ def load_content() -> None:
     library()
     faq_index()
     load_rules()
+    load_model()
+    load_concepts()
 
 
 def build_application(settings: Settings, clock: Clock | None = None) -> Application:

@@ -18,6 +18,21 @@ from storage.models import Alert, CheckinDraft, CheckinEntry, Patient
 
 __all__ = ["Markup", "label", "text"]
 
+UNCONFIRMED_RULE = "red_flag_unconfirmed"  # bot.services.safety names its alerts so
+
+
+def red_flag_question_keyboard(alert_id: int, nonce: str) -> InlineKeyboardMarkup:
+    """Yes / No to "Is this happening now?"; the nonce makes an older question's buttons stale."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                button(label("btn_yes"), f"rf:{alert_id}:y:{nonce}"),
+                button(label("btn_no"), f"rf:{alert_id}:n:{nonce}"),
+            ]
+        ]
+    )
+
+
 STEP_CODES = {
     "leg_pain": "lp",
     "back_pain": "bp",
@@ -31,7 +46,7 @@ STEP_CODES = {
 CODE_STEPS = {v: k for k, v in STEP_CODES.items()}
 TIME_CHOICES = ("08:00", "09:00", "12:00", "18:00", "20:00")
 CALLBACK_RE = re.compile(
-    r"^(ob|ci|al|fq|dm|ex|ck|st|xe):([A-Za-z0-9-]{1,32}):([a-z]{1,4})(?::([A-Za-z0-9_]{1,16}))?$"
+    r"^(ob|ci|al|fq|dm|ex|ck|st|xe|rf):([A-Za-z0-9-]{1,32}):([a-z]{1,4})(?::([A-Za-z0-9_]{1,16}))?$"
 )
 
 
@@ -194,8 +209,10 @@ def clinic_time(dt: datetime, settings: Settings) -> str:
 
 
 def alert_text(alert: Alert, patient: Patient, settings: Settings, repeat: bool = False) -> str:
+    # An unanswered "Is this happening now?": the patient has not been advised yet.
+    key = "alert_urgent_unconfirmed" if alert.rule == UNCONFIRMED_RULE else f"alert_{alert.level}"
     body = text(
-        f"alert_{alert.level}",
+        key,
         name=patient.name,
         patient_id=patient.id,
         reason=alert.reason,

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     clinic_timezone: str = "Europe/London"
     clinic_name: str = "the clinic"
     alert_renotify_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # "Is this happening now?" about a possible red flag: unanswered this long, the clinic is
+    # alerted (a fraction of a minute is allowed for tests).
+    red_flag_confirm_minutes: float = Field(default=10, gt=0, le=60)
 
     invite_valid_days: int = Field(default=14, ge=1, le=365)
     default_checkin_time: str = "09:00"

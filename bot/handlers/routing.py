@@ -14,12 +14,12 @@ from bot.handlers import exercises, privacy, questions, settings
 from bot.handlers.checkin import checkin_button, checkin_note
 from bot.handlers.common import active_patient
 from bot.handlers.onboarding import onboarding_button, onboarding_text
-from bot.handlers.safety import red_flag_in_text
+from bot.handlers.safety import red_flag_answer, red_flag_in_text
 from bot.handlers.staff import alert_button
 
 # Areas whose first field is a number, checked here once, with its longest form (database ids
 # are 32-bit; the erase button names a Telegram user id, which can be longer).
-_ID_DIGITS = {"al": 9, "ex": 9, "ck": 9, "dm": 12}
+_ID_DIGITS = {"al": 9, "ex": 9, "ck": 9, "dm": 12, "rf": 9}
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -55,6 +55,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await onboarding_button(update, context, a, b, c)
     elif area == "ci":
         await checkin_button(update, context, a, b, c)
+    elif area == "rf" and c:
+        await red_flag_answer(update, context, a, b, c)
     elif area == "al" and b in ("ack", "dia") and not c:
         await alert_button(update, context, b, int(a))
     elif area == "ex" and not c:

@@ -5,13 +5,19 @@ neither is lost to a crash, a database outage or a failing Telegram."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import html
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from bot.content import text
 from bot.delivery.limiter import Priority
+from bot.render import clinic_time
 from bot.rules.escalation import Decision
 from bot.rules.red_flags import RedFlagHit
-from bot.services.alerts import once_key, raise_alert
-from storage.models import Patient
+from bot.services.alerts import once_key, queue_alert_message, raise_alert
+from bot.settings import Settings
+from storage.models import Alert, Patient
 from storage.uow import UnitOfWork
 
 EXCERPT = 200
@@ -49,3 +55,124 @@ async def report_text_red_flag(
     await raise_alert(uow, patient, decision_for_text(hit, message), now, advice=hit.reason)
     await uow.commit()
     return patient
+
+
+# --- "Is this happening now?" ------------------------------------------------------------------
+#
+# A message that may describe a red flag (bot/rules/red_flag_triage.py says "ask") gets one
+# question with Yes / No buttons. Its state is an alert row of rule UNCONFIRMED_RULE: the
+# patient's words, the plain reason and the buttons' nonce are in its figures. The clinic
+# message about it is queued in the outbox at once, due RED_FLAG_CONFIRM_MINUTES later, so an
+# unanswered question alerts the clinic even across a restart; an answer in time skips it.
+# Yes takes the urgent path (report_text_red_flag); No closes the alert with thanks.
+
+UNCONFIRMED_RULE = "red_flag_unconfirmed"
+
+
+@dataclass(frozen=True)
+class Question:
+    alert_id: int
+    nonce: str
+
+
+def _excerpt(message: str) -> str:
+    excerpt = " ".join(message.split())
+    return excerpt if len(excerpt) <= EXCERPT else excerpt[: EXCERPT - 1] + "…"
+
+
+async def ask_if_happening_now(
+    uow: UnitOfWork,
+    patient: Patient,
+    hit: RedFlagHit,
+    message: str,
+    now: datetime,
+    confirm_after: timedelta,
+    settings: Settings,
+) -> Question:
+    """Record the question and queue the clinic alert that goes out if it is not answered."""
+    nonce = secrets.token_urlsafe(6).replace("-", "x").replace("_", "y")
+    due = now + confirm_after
+    reason = text(
+        "alert_reason_unconfirmed",
+        reason=hit.reason,
+        excerpt=_excerpt(message),
+        asked=clinic_time(now, settings),
+        due=clinic_time(due, settings),
+    )
+    figures = {
+        "kind": hit.kind,
+        "source": "message",
+        "reason": hit.reason,
+        "message": _excerpt(message),
+        "nonce": nonce,
+        "asked_at": now.isoformat(),
+    }
+    alert = await uow.alerts.open_for(patient.id, UNCONFIRMED_RULE)
+    if alert is None:
+        alert = await uow.alerts.add(
+            Alert(
+                patient_id=patient.id,
+                level="urgent",
+                rule=UNCONFIRMED_RULE,
+                # Plain text: the reason is escaped when the alert is rendered.
+                reason=html.unescape(reason),
+                figures=figures,
+                status="open",
+                created_at=now,
+                updated_at=now,
+                sends=0,
+            )
+        )
+        # Once per alert: a second unsure message before the answer keeps the first deadline.
+        await queue_alert_message(uow, alert, 0, due, "unanswered")
+    else:
+        alert.reason = html.unescape(reason)
+        alert.figures = figures
+        alert.updated_at = now
+    await uow.audit.record(
+        now, "system", "red_flag_asked", patient_id=patient.id, alert_id=alert.id, kind=hit.kind
+    )
+    await uow.commit()
+    return Question(alert.id, nonce)
+
+
+async def answer_happening_now(
+    uow: UnitOfWork, user_id: int, alert_id: int, yes: bool, nonce: str, now: datetime
+) -> str:
+    """The patient's answer: "urgent" (Yes: advice and alert queued), "thanks" (No), or
+    "stale" (not this patient's question, an older one, or already answered)."""
+    patient = await uow.patients.by_user(user_id)
+    alert = await uow.alerts.get(alert_id)
+    if (
+        patient is None
+        or alert is None
+        or alert.patient_id != patient.id
+        or alert.rule != UNCONFIRMED_RULE
+        or alert.figures.get("nonce") != nonce
+        or alert.figures.get("answer")
+    ):
+        return "stale"
+    figures = dict(alert.figures)
+    figures["answer"] = "yes" if yes else "no"
+    figures["answered_at"] = now.isoformat()
+    alert.figures = figures
+    alert.updated_at = now
+    if alert.status == "open" and alert.sends == 0:
+        # Answered in time: the clinic need not hear about the question itself.
+        alert.status = "answered"
+        await uow.outbox.skip_pending("alert", alert.id)
+    await uow.audit.record(
+        now,
+        "patient",
+        "red_flag_answered",
+        actor_id=user_id,
+        patient_id=patient.id,
+        alert_id=alert.id,
+        answer=figures["answer"],
+    )
+    if not yes:
+        await uow.commit()
+        return "thanks"
+    hit = RedFlagHit(kind=figures["kind"], reason=figures["reason"], matched="")
+    await report_text_red_flag(uow, user_id, hit, figures["message"], now)
+    return "urgent"
