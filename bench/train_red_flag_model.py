@@ -8,7 +8,8 @@ Training data, and only this:
 * the ``split: tune`` half of ``tests/data/red_flag_eval.yaml`` (urgent 1, benign 0) -- the test
   half is never read here;
 * the labelled phrases of ``tests/data/red_flag_phrases.yaml`` (positive 1, negative 0);
-* every FAQ question and phrasing in ``bot/content/faq.yaml`` (0: ordinary questions).
+* every FAQ question and phrasing in ``bot/content/faq.yaml``, and the ``split: tune`` half of
+  ``tests/data/faq_questions.yaml`` (0: ordinary questions in patients' words).
 
 The ask threshold is chosen by 5-fold cross-validation over the tuning half: the lowest
 out-of-fold probability of an urgent message the phrase rules miss, times a safety margin, so
@@ -35,10 +36,15 @@ from bot.rules.red_flags import detect_red_flag  # noqa: E402
 EVAL = ROOT / "tests" / "data" / "red_flag_eval.yaml"
 PHRASES = ROOT / "tests" / "data" / "red_flag_phrases.yaml"
 FAQ = ROOT / "bot" / "content" / "faq.yaml"
+QUESTIONS = ROOT / "tests" / "data" / "faq_questions.yaml"
 L2 = 0.3
 MARGIN = 0.6  # the threshold is this share of the lowest out-of-fold probability
 MIN_COUNT = 2  # a feature seen in fewer training messages is dropped
 FOLDS = 5
+# The model asks only about a message with at least this much evidence of its own (log-odds
+# above an empty message): set on the tuning half, where every urgent message the rules miss has
+# more than 5, and it keeps messages typed into a flow ("09:00", "yes", a name) from being asked.
+MIN_EVIDENCE = 1.0
 
 
 def training_data() -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
@@ -48,6 +54,9 @@ def training_data() -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     tune += [(x["text"], 0) for x in ev["benign"] if x["split"] == "tune"]
     ph = yaml.safe_load(PHRASES.read_text(encoding="utf-8"))
     other = [(x["text"], 1) for x in ph["positive"]] + [(t, 0) for t in ph["negative"]]
+    # Ordinary questions in patients' words (the tuning half of the FAQ set only).
+    qs = yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))
+    other += [(x["text"], 0) for x in [*qs["answerable"], *qs["decline"]] if x["split"] == "tune"]
     faq = yaml.safe_load(FAQ.read_text(encoding="utf-8"))
     for e in faq["entries"]:
         other += [(str(q), 0) for q in [e["question"], *(e.get("phrasings") or [])]]
@@ -120,6 +129,7 @@ def main() -> int:
                 "about": "Weights of bot/rules/red_flag_model.py, written by "
                 "bench/train_red_flag_model.py; do not edit by hand.",
                 "ask_threshold": threshold,
+                "ask_min_evidence": MIN_EVIDENCE,
                 "weights": dict(sorted(weights.items())),
             },
             indent=0,

@@ -26,13 +26,16 @@ async def red_flag_in_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     s = svc(context)
     async with s.uow() as uow:
         patient = await uow.patients.by_user(update.effective_user.id)
-        if triage.level == "ask" and patient is not None:
+        if triage.level == "ask" and patient is None:
+            # Someone not (yet) a patient is advised only on a clear red flag: there is no
+            # clinic alert to fall back on, and they may be typing a time or a name to join.
+            return False
+        if triage.level == "ask":
             after = timedelta(minutes=s.settings.red_flag_confirm_minutes)
             asked = await ask_if_happening_now(
                 uow, patient, triage.hit, message, s.now(), after, s.settings
             )
         else:
-            # Someone who is not a patient is advised at once: there is no clinic to alert.
             asked = None
             await report_text_red_flag(uow, update.effective_user.id, triage.hit, message, s.now())
     if asked is None:

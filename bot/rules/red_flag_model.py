@@ -110,8 +110,22 @@ def features(text: str) -> dict[str, float]:
 @dataclass(frozen=True)
 class RedFlagModel:
     weights: dict[str, float]
-    #: At or above this probability the bot asks "Is this happening now?".
+    #: At or above this probability the bot asks "Is this happening now?" ...
     ask_threshold: float
+    #: ... provided the message itself carries this much evidence (its score without the bias,
+    #: in log-odds): a time, a name or "yes" typed into a flow has none and is never asked about.
+    ask_min_evidence: float = 1.0
+
+    def evidence(self, text: str) -> float:
+        if not text or not text.strip():
+            return 0.0
+        return sum(self.weights.get(f, 0.0) * v for f, v in features(text).items() if f != "bias")
+
+    def asks(self, text: str) -> bool:
+        return (
+            self.evidence(text) >= self.ask_min_evidence
+            and self.probability(text) >= self.ask_threshold
+        )
 
     def probability(self, text: str) -> float:
         if not text or not text.strip():
@@ -130,6 +144,7 @@ def load_model(path: str | Path | None = None) -> RedFlagModel:
     data = json.loads(Path(path or WEIGHTS_PATH).read_text(encoding="utf-8"))
     weights = {str(k): float(v) for k, v in data["weights"].items()}
     threshold = float(data["ask_threshold"])
+    min_evidence = float(data["ask_min_evidence"])
     if not 0.0 < threshold < 1.0 or "bias" not in weights:
         raise ValueError("red_flag_model.json: needs weights with a bias and 0 < ask_threshold < 1")
-    return RedFlagModel(weights=weights, ask_threshold=threshold)
+    return RedFlagModel(weights=weights, ask_threshold=threshold, ask_min_evidence=min_evidence)

@@ -116,7 +116,7 @@ def assess(text: str | None) -> Triage:
         return Triage("urgent", hit, p)
     # A patient who explicitly denies the sign ("no problems with my bladder") is not asked
     # about it again unless the rest of the message makes the model fairly sure.
-    bar = DENIED_ASK_PROBABILITY if denied_red_flags(text) else model.ask_threshold
-    if p >= bar:
+    denied = bool(denied_red_flags(text))
+    if model.asks(text) and (not denied or p >= DENIED_ASK_PROBABILITY):
         return Triage("ask", _guess(norm), p, "model")
     return Triage("none", None, p)
