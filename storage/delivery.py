@@ -228,6 +228,8 @@ class OutboxRepository:
                         urgent.chat_id == OutboxMessage.chat_id,
                         urgent.status == "pending",
                         urgent.priority == URGENT,
+                        # due, or being retried; not a re-notification planned for later
+                        or_(urgent.send_at <= now, urgent.attempts > 0),
                         OutboxMessage.priority > URGENT,
                     )
                     .exists(),
@@ -272,6 +274,23 @@ class OutboxRepository:
             await self.s.execute(update(OutboxMessage), rows)
         if attempts:
             await self.s.execute(DeliveryAttempt.__table__.insert(), attempts)
+
+    async def waiting_for(self, kind: str, ref_id: int, except_purpose: str) -> bool:
+        """Is a message about this (an alert) queued and not yet taken by a sender, other than
+        one for ``except_purpose`` (the key's third part)? It is rendered when it is sent, so
+        it will carry whatever changed meanwhile."""
+        found = await self.s.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.kind == kind,
+                OutboxMessage.ref_id == ref_id,
+                OutboxMessage.status == "pending",
+                OutboxMessage.claimed_until.is_(None),
+                OutboxMessage.dedupe_key.not_like(f"%:{except_purpose}:%"),
+            )
+            .limit(1)
+        )
+        return found is not None
 
     async def skip_pending(self, kind: str, ref_id: int) -> None:
         """Messages about something that no longer needs them (an acknowledged alert)."""

@@ -37,6 +37,28 @@ def _default(value: object) -> str:
     raise TypeError(type(value).__name__)
 
 
+CLINICIAN = "a clinician"
+SOMEONE_ELSE = "someone else"
+# Columns that name a member of staff: shown by role only.
+_STAFF_FIELDS = {
+    "alerts_to_the_clinic": ("acknowledged_by", "acknowledged_by_name"),
+    "questions": ("answered_by",),
+}
+
+
+def _only_this_patient(data: dict, own_id: int) -> None:
+    """The export holds this patient's data only: nobody else's Telegram id (a refused press of
+    another person on this patient's alert is in the activity log), and staff by role."""
+    for section, fields in _STAFF_FIELDS.items():
+        for row in data[section]:
+            for field in fields:
+                if row.get(field) is not None:
+                    row[field] = CLINICIAN
+    for event in data["activity_log"]:
+        if event.get("actor_id") is not None and event["actor_id"] != own_id:
+            event["actor_id"] = CLINICIAN if event["actor"] == "staff" else SOMEONE_ELSE
+
+
 async def export(uow: UnitOfWork, patient: Patient, now: datetime) -> bytes:
     s = uow.session
     pid = patient.id
@@ -57,6 +79,7 @@ async def export(uow: UnitOfWork, patient: Patient, now: datetime) -> bytes:
         "messages_to_you": await rows(OutboxMessage, OutboxMessage.id),
         "activity_log": await rows(AuditEvent, AuditEvent.id),
     }
+    _only_this_patient(data, patient.telegram_user_id)
     await uow.audit.record(
         now, "patient", "data_exported", actor_id=patient.telegram_user_id, patient_id=pid
     )
