@@ -149,6 +149,18 @@ class InboxRepository:
             select(InboxUpdate.status).where(InboxUpdate.update_id == update_id)
         )
 
+    async def for_chat(self, chat_id: int) -> list[Any]:
+        """The updates still kept from one chat (handled ones are pruned after a week)."""
+        rows = await self.s.execute(
+            select(InboxUpdate.update_id, InboxUpdate.received_at, InboxUpdate.payload)
+            .where(InboxUpdate.chat_id == chat_id)
+            .order_by(InboxUpdate.update_id)
+        )
+        return list(rows)
+
+    async def erase_chat(self, chat_id: int) -> None:
+        await self.s.execute(delete(InboxUpdate).where(InboxUpdate.chat_id == chat_id))
+
     async def prune(self, before: datetime) -> None:
         """Handled updates are only needed to spot a re-delivery (seconds to minutes)."""
         await self.s.execute(

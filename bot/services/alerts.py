@@ -26,8 +26,8 @@ def once_key() -> str:
 
 
 ALERT = "alert"  # the outbox kind of messages about an alert
-# An open alert updated again and again (a patient typing red flag after red flag) edits its
-# message in the clinic group at most this often: the group's 20 messages a minute (edits
+# An open urgent alert updated again and again (a patient typing red flag after red flag)
+# edits its message in the clinic group at most this often: the group's 20 messages a minute (edits
 # count) are for other patients' alerts too.
 EDIT_GAP = timedelta(seconds=30)
 
@@ -116,7 +116,8 @@ async def raise_alert(
             await queue_alert_message(uow, alert, clinic_chat_id, now, "new")
         elif not await uow.outbox.waiting_for(ALERT, alert.id, "renotify"):
             last = alert.last_sent_at
-            at = now if last is None else max(now, last + EDIT_GAP)
+            flood = alert.level == "urgent" and last is not None  # routine ones change daily
+            at = max(now, last + EDIT_GAP) if flood else now
             await queue_alert_message(uow, alert, clinic_chat_id, at, f"update:{once_key()}")
     if advice is not None:
         await queue_urgent_advice(uow, patient, advice, alert, now)
