@@ -70,6 +70,7 @@ STAFF_COMMANDS = [
     ("invite", "Create an invite link: /invite NAME"),
     ("patients", "All patients with latest scores"),
     ("patient", "A patient's diary: /patient ID"),
+    ("note", "A diary note in full: /note ID DATE"),
     ("alerts", "Open alerts"),
     ("plans", "Exercise plans"),
     ("plan", "Assign a plan: /plan ID PLAN"),
@@ -101,17 +102,32 @@ async def bulk_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
         await digest_job.run_if_due(s.sessionmaker, s.settings, s.clock)
 
 
-async def _set_commands(app: Application, settings: Settings) -> None:
+async def _set_commands(app: Application, settings: Settings, services: Services) -> None:
     patient = [BotCommand(c, d) for c, d in PATIENT_COMMANDS]
     staff_cmds = [BotCommand(c, d) for c, d in STAFF_COMMANDS]
     await app.bot.set_my_commands(patient, scope=BotCommandScopeDefault())
-    chats = [settings.clinic_chat_id, *sorted(settings.clinic_staff_ids)]
-    for chat_id in chats:
+    chats = {settings.clinic_chat_id, *settings.clinic_staff_ids}
+    async with services.uow() as uow:
+        had = await uow.staff_menus.chats()
+    for chat_id in sorted(chats):
         try:
             await app.bot.set_my_commands(staff_cmds, scope=BotCommandScopeChat(chat_id))
         except TelegramError as exc:
             # A staff member who has not opened the bot yet has no chat with it.
             log.info("staff command menu not set for chat %s: %s", chat_id, exc.message)
+            continue
+        async with services.uow() as uow:
+            await uow.staff_menus.remember(chat_id, services.now())
+            await uow.commit()
+    for chat_id in sorted(had - chats):  # no longer on the staff list: back to the patients'
+        try:
+            await app.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))
+        except TelegramError as exc:
+            log.info("staff command menu not removed for chat %s: %s", chat_id, exc.message)
+            continue
+        async with services.uow() as uow:
+            await uow.staff_menus.forget(chat_id)
+            await uow.commit()
 
 
 def load_content() -> None:
@@ -156,7 +172,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         # Content is read, checked and indexed once, here, not on the first message that
         # needs it (building the FAQ index took about half a second).
         load_content()
-        await _set_commands(app, settings)
+        await _set_commands(app, settings, services)
         jobs = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
         app.job_queue.run_repeating(
             fast_tick, interval=settings.tick_seconds, first=0.1, name="fast", job_kwargs=jobs
@@ -208,6 +224,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     app.add_handler(CommandHandler("invite", staff.invite_command))
     app.add_handler(CommandHandler("patients", staff.patients_command))
     app.add_handler(CommandHandler("patient", staff.patient_command))
+    app.add_handler(CommandHandler("note", staff.note_command))
     app.add_handler(CommandHandler("alerts", staff.alerts_command))
     app.add_handler(CommandHandler("discharge", staff.discharge_command))
     # 3. Buttons, parsed and checked in one place.

@@ -71,6 +71,18 @@ def chunk_lines(lines: list[str], limit: int = 3800) -> list[str]:
     return ["\n".join(chunk) for chunk in chunks if chunk]
 
 
+def split_text(body: str, limit: int = 3500) -> list[str]:
+    """A long text in pieces of at most ``limit`` characters, cut at a space where there is
+    one (Telegram trims each message, so a word is never cut in two)."""
+    pieces = []
+    while len(body) > limit:
+        cut = body.rfind(" ", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        pieces.append(body[:cut])
+        body = body[cut:].lstrip(" ")
+    return [*pieces, body] if body else pieces
+
+
 def button(label_text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label_text, callback_data=data)
 

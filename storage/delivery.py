@@ -149,6 +149,18 @@ class InboxRepository:
             select(InboxUpdate.status).where(InboxUpdate.update_id == update_id)
         )
 
+    async def for_chat(self, chat_id: int) -> list[Any]:
+        """The updates still kept from one chat (handled ones are pruned after a week)."""
+        rows = await self.s.execute(
+            select(InboxUpdate.update_id, InboxUpdate.received_at, InboxUpdate.payload)
+            .where(InboxUpdate.chat_id == chat_id)
+            .order_by(InboxUpdate.update_id)
+        )
+        return list(rows)
+
+    async def erase_chat(self, chat_id: int) -> None:
+        await self.s.execute(delete(InboxUpdate).where(InboxUpdate.chat_id == chat_id))
+
     async def prune(self, before: datetime) -> None:
         """Handled updates are only needed to spot a re-delivery (seconds to minutes)."""
         await self.s.execute(
@@ -228,6 +240,8 @@ class OutboxRepository:
                         urgent.chat_id == OutboxMessage.chat_id,
                         urgent.status == "pending",
                         urgent.priority == URGENT,
+                        # due, or being retried; not a re-notification planned for later
+                        or_(urgent.send_at <= now, urgent.attempts > 0),
                         OutboxMessage.priority > URGENT,
                     )
                     .exists(),
@@ -272,6 +286,23 @@ class OutboxRepository:
             await self.s.execute(update(OutboxMessage), rows)
         if attempts:
             await self.s.execute(DeliveryAttempt.__table__.insert(), attempts)
+
+    async def waiting_for(self, kind: str, ref_id: int, except_purpose: str) -> bool:
+        """Is a message about this (an alert) queued and not yet taken by a sender, other than
+        one for ``except_purpose`` (the key's third part)? It is rendered when it is sent, so
+        it will carry whatever changed meanwhile."""
+        found = await self.s.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.kind == kind,
+                OutboxMessage.ref_id == ref_id,
+                OutboxMessage.status == "pending",
+                OutboxMessage.claimed_until.is_(None),
+                OutboxMessage.dedupe_key.not_like(f"%:{except_purpose}:%"),
+            )
+            .limit(1)
+        )
+        return found is not None
 
     async def skip_pending(self, kind: str, ref_id: int) -> None:
         """Messages about something that no longer needs them (an acknowledged alert)."""

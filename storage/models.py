@@ -205,7 +205,8 @@ class AuditEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime]
-    actor: Mapped[str] = mapped_column(String(16))  # patient | staff | system | operator
+    # patient | staff | system | operator | visitor (someone not on the staff list)
+    actor: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     patient_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     action: Mapped[str] = mapped_column(String(48))
@@ -359,6 +360,16 @@ class ExerciseLog(Base):
     slot: Mapped[str] = mapped_column(String(5))
     status: Mapped[str] = mapped_column(String(8))  # done | snoozed | skipped
     at: Mapped[datetime]
+
+
+class StaffMenu(Base):
+    """A chat that was given the staff command menu, so that it can be taken away again when
+    its clinician leaves the staff list."""
+
+    __tablename__ = "staff_menus"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    set_at: Mapped[datetime]
 
 
 class ClinicJob(Base):

@@ -16,6 +16,7 @@ from storage.models import (
     Invite,
     Patient,
     RelayedQuestion,
+    StaffMenu,
 )
 
 
@@ -204,6 +205,17 @@ class AuditLog(_Repo):
                 details=details,
             )
         )
+
+
+class StaffMenuRepository(_Repo):
+    async def chats(self) -> set[int]:
+        return set(await self.s.scalars(select(StaffMenu.chat_id)))
+
+    async def remember(self, chat_id: int, now: datetime) -> None:
+        await self.s.merge(StaffMenu(chat_id=chat_id, set_at=now))
+
+    async def forget(self, chat_id: int) -> None:
+        await self.s.execute(delete(StaffMenu).where(StaffMenu.chat_id == chat_id))
 
 
 class QuestionRepository(_Repo):

@@ -17,6 +17,7 @@ from storage.repositories import (
     InviteRepository,
     PatientRepository,
     QuestionRepository,
+    StaffMenuRepository,
 )
 
 
@@ -54,6 +55,7 @@ class UnitOfWork:
         self.alerts = AlertRepository(s)
         self.audit = AuditLog(s)
         self.questions = QuestionRepository(s)
+        self.staff_menus = StaffMenuRepository(s)
         self.inbox = InboxRepository(s)
         self.outbox = OutboxRepository(s)
         return self

@@ -35,6 +35,7 @@ from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from bot.delivery.transport import retry_after_seconds
+from bot.rules.text import normalise
 from bot.services.context import Services
 from storage.uow import HandledUpdate, UnitOfWork, current_update
 
@@ -71,6 +72,26 @@ def chat_of(raw: dict[str, Any]) -> int:
         if key in raw:
             return int(raw[key]["chat"]["id"])
     return 0
+
+
+_TEXT_FIELDS = ("text", "caption")
+_NAME_FIELDS = ("first_name", "last_name", "title")
+
+
+def normalise_update(raw: dict[str, Any]) -> dict[str, Any]:
+    """The update as the handlers see it: what people typed (texts, captions, names)
+    normalised once, here (``bot.rules.text``). The inbox keeps the raw update as received."""
+
+    def walk(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, key) for v in value]
+        if isinstance(value, str) and key in _TEXT_FIELDS + _NAME_FIELDS:
+            return normalise(value)
+        return value
+
+    return walk(raw)
 
 
 def is_transient(exc: BaseException | None) -> bool:
@@ -250,7 +271,7 @@ class Inbox:
         try:
             while True:
                 handled.error = None
-                update = Update.de_json(row.payload, self.app.bot)
+                update = Update.de_json(normalise_update(row.payload), self.app.bot)
                 await self.app.process_update(update)
                 if handled.error is None or handled.marked:
                     break

@@ -55,6 +55,10 @@ async def checkin_button(
             outcome = await checkin.answer(
                 uow, patient, nonce, step, value, s.now(), s.settings.thresholds
             )
+    if patient is not None and step is not None and outcome.status in ("stale", "invalid"):
+        if value == "y" and await _late_safety_yes(s, patient, step):
+            await query.answer()
+            return
     if patient is None or step is None or outcome.status in ("stale", "invalid"):
         await query.answer(text("checkin_stale"), show_alert=True)
         return
@@ -91,6 +95,16 @@ async def checkin_button(
         await _finished(update, context, patient, outcome, edit=not outcome.urgent)
 
 
+async def _late_safety_yes(s, patient: Patient, step: str) -> bool:
+    """A red-flag Yes is never stale: on any check-in message, however old, it takes the
+    urgent path (advice first)."""
+    async with s.uow() as uow:
+        urgent = await checkin.late_safety_yes(uow, patient, step, s.now())
+    if urgent:
+        await s.deliver_urgent()
+    return urgent
+
+
 async def checkin_note(
     update: Update, context: ContextTypes.DEFAULT_TYPE, patient: Patient
 ) -> bool:
@@ -102,6 +116,9 @@ async def checkin_note(
         )
     if outcome.status == "none":
         return False
+    if outcome.status == "note_continued":
+        await update.effective_message.reply_text(text("note_continued"))
+        return True
     if outcome.status == "note_too_long":
         await update.effective_message.reply_text(
             text("note_too_long", length=len(outcome.draft.note), limit=checkin.NOTE_LIMIT),

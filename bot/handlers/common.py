@@ -57,6 +57,8 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if is_staff(update, context):
         await update.effective_message.reply_text(text("help_staff"))
         return
+    if update.effective_chat.type != "private":
+        return  # not in a group for someone who is not staff: the group's budget is for alerts
     async with s.uow() as uow:
         conv = await onboarding.current(uow, user.id)
     key = "help_onboarding" if conv is not None else "help_patient"

@@ -223,6 +223,31 @@ def _urgent(entry: DiaryEntry) -> list[Decision]:
     return decisions
 
 
+SAFETY_STEPS = ("red_flag", "weakness_worsening")
+
+
+def late_safety_yes(step: str) -> Decision | None:
+    """A Yes on a safety question of an older check-in message (out of date, already answered,
+    or shown while an edit failed) is still a red flag: it is never dismissed as stale."""
+    if step == "red_flag":
+        return Decision(
+            URGENT,
+            "red_flag",
+            "Answered Yes on the red-flag screen of an earlier check-in message (bladder or "
+            "bowel control, numbness around the genitals or back passage, or symptoms in both "
+            "legs).",
+            {"source": "earlier check-in message"},
+        )
+    if step == "weakness_worsening":
+        return Decision(
+            URGENT,
+            "weakness_worsening",
+            "Answered Yes, on an earlier check-in message, to leg weakness getting worse quickly.",
+            {"source": "earlier check-in message"},
+        )
+    return None
+
+
 def _pain_rise(earlier: dict[date, DiaryEntry], entry: DiaryEntry, t: Thresholds) -> list[Decision]:
     """Pain clearly above the patient's own recent normal, leg and back judged separately.
 

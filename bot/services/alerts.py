@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.delivery.limiter import Priority
 from bot.rules.escalation import Decision
@@ -25,12 +25,26 @@ def once_key() -> str:
     return f"u{handled.update_id}" if handled is not None else uuid.uuid4().hex[:16]
 
 
+ALERT = "alert"  # the outbox kind of messages about an alert
+# An open urgent alert updated again and again (a patient typing red flag after red flag)
+# edits its message in the clinic group at most this often: the group's 20 messages a minute (edits
+# count) are for other patients' alerts too.
+EDIT_GAP = timedelta(seconds=30)
+
+
+def alert_purpose(dedupe_key: str) -> str:
+    """What an alert message is for, from the key it was queued with: ``new`` (the first
+    post), ``update`` (edit the posted message in place), ``renotify`` (post it again)."""
+    why = dedupe_key.split(":")[2] if dedupe_key.count(":") >= 2 else "new"
+    return why if why in ("new", "update", "renotify") else "new"
+
+
 async def queue_alert_message(
     uow: UnitOfWork, alert: Alert, clinic_chat_id: int, now: datetime, why: str
 ) -> None:
     """Queue a message about ``alert`` to the clinic chat (rendered when it is sent)."""
     await uow.outbox.add(
-        kind="alert",
+        kind=ALERT,
         priority=Priority.URGENT if alert.level == "urgent" else Priority.ALERT,
         chat_id=clinic_chat_id,
         dedupe_key=f"alert:{alert.id}:{why}",
@@ -92,10 +106,19 @@ async def raise_alert(
         alert.reason = decision.reason
         alert.figures = dict(decision.figures)
         alert.updated_at = now
-    # Review notes are not pushed one by one: they go in the daily digest.
+    # Review notes are not pushed one by one: they go in the daily digest. An update of an
+    # alert whose message is still waiting to go adds nothing: the message is rendered from
+    # the alert when it is sent, so it carries the latest figures (a flood of red flags from
+    # one patient is one message in the clinic group, edited, not one message each).
+    # Updates of a posted alert are edits, at most one per ``EDIT_GAP``.
     if decision.level != "review":
-        why = "new" if created else f"update:{once_key()}"
-        await queue_alert_message(uow, alert, clinic_chat_id, now, why)
+        if created:
+            await queue_alert_message(uow, alert, clinic_chat_id, now, "new")
+        elif not await uow.outbox.waiting_for(ALERT, alert.id, "renotify"):
+            last = alert.last_sent_at
+            flood = alert.level == "urgent" and last is not None  # routine ones change daily
+            at = max(now, last + EDIT_GAP) if flood else now
+            await queue_alert_message(uow, alert, clinic_chat_id, at, f"update:{once_key()}")
     if advice is not None:
         await queue_urgent_advice(uow, patient, advice, alert, now)
     await uow.audit.record(
@@ -126,7 +149,7 @@ async def acknowledge(
     if not is_staff:
         await uow.audit.record(
             now,
-            "staff",
+            "visitor",  # not on the staff list: whoever pressed it, not a clinician
             "ack_refused",
             actor_id=user_id,
             patient_id=alert.patient_id,

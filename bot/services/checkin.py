@@ -12,6 +12,7 @@ from statistics import mean
 from zoneinfo import ZoneInfo
 
 from bot.content import text
+from bot.rules import escalation
 from bot.rules.escalation import Decision, DiaryEntry, Thresholds, evaluate_entry
 from bot.services.alerts import raise_alert
 from storage.models import CheckinDraft, CheckinEntry, Patient
@@ -20,7 +21,11 @@ from storage.uow import UnitOfWork
 PAIN_STEPS = ("leg_pain", "back_pain")
 YES_NO_STEPS = ("numbness", "weakness", "weakness_worsening", "red_flag")
 EXERCISE_VALUES = ("yes", "partly", "no")
-NOTE_LIMIT = 2000
+NOTE_LIMIT = 16_000  # characters: a paste of up to four Telegram messages is kept whole
+# Telegram splits a long paste into messages of 4,096 characters that arrive within about a
+# second: a message that follows a note part of (nearly) that length, this soon, continues it.
+NOTE_PART = 4000
+NOTE_JOIN_WITHIN = timedelta(seconds=5)
 ORDER = (
     "leg_pain",
     "back_pain",
@@ -83,7 +88,7 @@ class Comparison:
 
 @dataclass
 class Outcome:
-    status: str  # question | stale | invalid | note_too_long | done | none
+    status: str  # question | stale | invalid | note_too_long | note_continued | done | none
     draft: CheckinDraft | None = None
     entry: CheckinEntry | None = None
     urgent: list[Decision] = field(default_factory=list)
@@ -151,6 +156,18 @@ async def answer(
     return Outcome("question", draft=draft, urgent=urgent)
 
 
+async def late_safety_yes(uow: UnitOfWork, patient: Patient, step: str, now: datetime) -> bool:
+    """A Yes pressed on the safety question of an older check-in message: the urgent path
+    (alert and advice, queued together). False if the button was not a safety question."""
+    decision = escalation.late_safety_yes(step)
+    if decision is None:
+        return False
+    advice = text(f"urgent_reason_{decision.rule}")
+    await raise_alert(uow, patient, decision, now, advice=advice)
+    await uow.commit()
+    return True
+
+
 async def note(
     uow: UnitOfWork, patient: Patient, text: str, now: datetime, thresholds: Thresholds
 ) -> Outcome:
@@ -158,14 +175,26 @@ async def note(
     to shorten it (nothing is lost)."""
     draft = await uow.checkins.draft(patient.id)
     if draft is None or draft.step != "note" or draft.local_day != local_today(patient, now):
+        # The next part of a long paste whose first part already closed today's check-in.
+        entry = await uow.checkins.entry_on(patient.id, local_today(patient, now))
+        if entry is not None and _continues(entry.note, entry.updated_at, now):
+            entry.note += text
+            entry.updated_at = now
+            await uow.commit()
+            return Outcome("note_continued", entry=entry)
         return Outcome("none")  # an unfinished check-in of an earlier day does not take it
-    draft.note = text
+    draft.note = draft.note + text if _continues(draft.note, draft.updated_at, now) else text
     draft.updated_at = now
+    text = draft.note
     if len(text) > NOTE_LIMIT:
         await uow.checkins.save_draft(draft)
         await uow.commit()
         return Outcome("note_too_long", draft=draft)
     return await _finish(uow, patient, draft, now, thresholds, [])
+
+
+def _continues(note: str | None, updated_at: datetime, now: datetime) -> bool:
+    return bool(note) and len(note) >= NOTE_PART and now - updated_at <= NOTE_JOIN_WITHIN
 
 
 async def _history(uow: UnitOfWork, patient: Patient, before: date) -> list[CheckinEntry]:

@@ -37,6 +37,34 @@ def _default(value: object) -> str:
     raise TypeError(type(value).__name__)
 
 
+CLINICIAN = "a clinician"
+SOMEONE_ELSE = "someone else"
+# Columns that name a member of staff: shown by role only.
+_STAFF_FIELDS = {
+    "alerts_to_the_clinic": ("acknowledged_by", "acknowledged_by_name"),
+    "questions": ("answered_by",),
+}
+
+
+def _only_this_patient(data: dict, own_id: int) -> None:
+    """The export holds this patient's data only: nobody else's Telegram id (a refused press of
+    another person on this patient's alert is in the activity log), and staff by role."""
+    for section, fields in _STAFF_FIELDS.items():
+        for row in data[section]:
+            for field in fields:
+                if row.get(field) is not None:
+                    row[field] = CLINICIAN
+    for event in data["activity_log"]:
+        if event.get("actor_id") is not None and event["actor_id"] != own_id:
+            event["actor_id"] = CLINICIAN if event["actor"] == "staff" else SOMEONE_ELSE
+
+
+def _typed(payload: dict) -> str | None:
+    """What the person typed in an update, exactly as Telegram delivered it."""
+    message = payload.get("message") or payload.get("edited_message") or {}
+    return message.get("text") or message.get("caption")
+
+
 async def export(uow: UnitOfWork, patient: Patient, now: datetime) -> bytes:
     s = uow.session
     pid = patient.id
@@ -57,6 +85,12 @@ async def export(uow: UnitOfWork, patient: Patient, now: datetime) -> bytes:
         "messages_to_you": await rows(OutboxMessage, OutboxMessage.id),
         "activity_log": await rows(AuditEvent, AuditEvent.id),
     }
+    _only_this_patient(data, patient.telegram_user_id)
+    data["messages_as_you_typed_them"] = [
+        {"received_at": row.received_at, "text": typed}
+        for row in await uow.inbox.for_chat(patient.chat_id)
+        if (typed := _typed(row.payload))
+    ]
     await uow.audit.record(
         now, "patient", "data_exported", actor_id=patient.telegram_user_id, patient_id=pid
     )
@@ -69,7 +103,7 @@ async def erase(uow: UnitOfWork, telegram_user_id: int, now: datetime) -> bool:
     if patient is None:
         return False
     s = uow.session
-    pid = patient.id
+    pid, chat_id = patient.id, patient.chat_id
     # Children first, so this does not depend on the database enforcing ON DELETE CASCADE.
     for model in (
         CheckinDraft,
@@ -90,6 +124,7 @@ async def erase(uow: UnitOfWork, telegram_user_id: int, now: datetime) -> bool:
     if invite_id is not None:
         await s.execute(delete(Invite).where(Invite.id == invite_id))
     await uow.conversations.drop(telegram_user_id)
+    await uow.inbox.erase_chat(chat_id)  # their messages as received
     # Events the patient caused before they had a patient id (e.g. a cancelled flow).
     await s.execute(
         delete(AuditEvent).where(

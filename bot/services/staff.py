@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.services import reminders
 from storage.models import Alert, CheckinEntry, Patient
@@ -53,6 +53,21 @@ async def diary(
     await uow.audit.record(now, "staff", "diary_viewed", actor_id=staff_id, patient_id=patient_id)
     await uow.commit()
     return patient, entries
+
+
+async def whole_note(
+    uow: UnitOfWork, patient_id: int, day: date, staff_id: int, now: datetime
+) -> tuple[Patient | None, str | None]:
+    """A diary note in full (the diary shows a preview); the view is audited."""
+    patient = await uow.patients.get(patient_id)
+    if patient is None:
+        return None, None
+    entry = await uow.checkins.entry_on(patient_id, day)
+    await uow.audit.record(
+        now, "staff", "note_viewed", actor_id=staff_id, patient_id=patient_id, day=day.isoformat()
+    )
+    await uow.commit()
+    return patient, entry.note if entry is not None else None
 
 
 async def open_alerts(uow: UnitOfWork) -> list[tuple[Alert, Patient]]:

@@ -109,8 +109,16 @@ async def test_invite_from_a_non_staff_user_is_refused(api, bot, db):
     api.add_user(PATIENT, "Mallory")
     msg = await say(api, PATIENT, "/invite Mallory Friend")
     assert "only for the clinic's staff" in msg["text"]
-    msg = await say(api, NOT_STAFF, "/invite Someone", chat_id=CLINIC_CHAT)
-    assert "only for the clinic's staff" in msg["text"]
+    # In the clinic group a refusal is not posted (the group's budget is for alerts): the
+    # group's updates are handled in order, so once a clinician's later command is answered,
+    # the refused one has been handled.
+    await api.send_text(NOT_STAFF, "/invite Someone", chat_id=CLINIC_CHAT)
+    await say(api, STAFF, "/alerts", chat_id=CLINIC_CHAT, contains="alerts")
+    assert not [m for m in api.messages(CLINIC_CHAT) if "only for the clinic" in m["text"]]
+    assert (
+        await db.scalar("SELECT count(*) FROM audit_events WHERE action = 'staff_command_refused'")
+        == 2
+    )
     assert await db.scalar("SELECT count(*) FROM invites") == 0
 
 
@@ -198,6 +206,8 @@ async def test_mydata_sends_the_patients_own_data_and_deleteme_really_erases(api
     data = json.loads(doc["file_bytes"])
     assert data["patient"]["name"] == "Sam Taylor"
     assert data["checkin_in_progress"][0]["leg_pain"] == 5
+    typed = [m["text"] for m in data["messages_as_you_typed_them"]]
+    assert typed[0].startswith("/start ") and "/mydata" in typed
     # Someone else pressing the erase button (forged) changes nothing.
     confirm = await say(api, PATIENT, "/deleteme", contains="permanently erase")
     await api.press_button(PATIENT, confirm, "dm:999:yes")
@@ -214,6 +224,8 @@ async def test_mydata_sends_the_patients_own_data_and_deleteme_really_erases(api
         "conversations",
     ):
         assert await db.scalar(f"SELECT count(*) FROM {table}") == 0, table
+    assert await db.scalar(f"SELECT count(*) FROM inbox WHERE chat_id = {PATIENT}") == 0
+    assert await db.scalar("SELECT count(*) FROM outbox WHERE patient_id IS NOT NULL") == 0
     assert await db.scalar("SELECT count(*) FROM audit_events WHERE patient_id IS NOT NULL") == 0
     assert await db.scalar(f"SELECT count(*) FROM audit_events WHERE actor_id = {PATIENT}") == 0
     assert await db.scalar("SELECT count(*) FROM audit_events WHERE action = 'patient_erased'") == 1

@@ -6,11 +6,12 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from bot.rules.escalation import Decision
 from bot.services import invites
-from bot.services.alerts import raise_alert
+from bot.services.alerts import queue_alert_message, raise_alert
 from storage.models import Alert, Patient
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -147,6 +148,25 @@ async def test_urgent_messages_are_claimed_before_routine_ones(db):
         await uow.commit()
     assert sorted(r.kind for r in rows) == ["alert", "urgent_advice"]
     assert all(r.priority == 0 for r in rows)  # the routine alert waits
+
+
+async def test_a_planned_re_notification_does_not_hold_up_the_clinic_chat(db):
+    p = await add_patient(db)
+    async with db.uow() as uow:
+        alert, _ = await raise_alert(uow, p, Decision("urgent", "red_flag", "y", {}), NOW)
+        await queue_alert_message(uow, alert, 0, NOW + timedelta(minutes=15), "renotify:1")
+        await uow.outbox.add(
+            kind="relay", priority=1, chat_id=0, dedupe_key="relay:1", send_at=NOW, body="q?"
+        )
+        await uow.commit()
+        await uow.session.execute(
+            text("UPDATE outbox SET status = 'sent' WHERE dedupe_key LIKE '%:new'")
+        )
+        await uow.commit()
+    async with db.uow() as uow:
+        rows, _ = await uow.outbox.claim(NOW, timedelta(seconds=60), 10, max_priority=4)
+        await uow.commit()
+    assert [r.kind for r in rows] == ["relay"]
 
 
 async def test_a_message_is_queued_once_whatever_the_writes(db):

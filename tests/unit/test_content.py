@@ -15,6 +15,7 @@ SAMPLE = {
     "day": "Monday 02 March",
     "answers": "leg 4/10",
     "length": 4000,
+    "more": 1234,
     "limit": 2000,
     "leg": 4,
     "back": 3,
