@@ -17,7 +17,9 @@ from bot.services.safety import answer_happening_now, ask_if_happening_now, repo
 
 
 async def red_flag_in_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """True if the message reported a red flag, or may have and the patient was asked."""
+    """True if the message reported a red flag (the urgent path was taken). A message that
+    only may describe one gets the question, and False: it is then handled as usual too (a
+    question is still answered, a note still kept)."""
     msg = update.effective_message
     message = msg.text or msg.caption or ""
     triage = assess(message)
@@ -45,7 +47,7 @@ async def red_flag_in_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         text("red_flag_question"),
         reply_markup=red_flag_question_keyboard(asked.alert_id, asked.nonce),
     )
-    return True
+    return False
 
 
 async def red_flag_answer(

@@ -41,19 +41,8 @@ def test_eval_set_shape() -> None:
     assert {"bladder_retention", "bladder_hesitancy", "saddle_numbness", "foot_drop"} <= kinds
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="test half at 98.9% (174/176): the model asks only about a message with evidence of "
-    "its own (so a time or a name typed into a flow is never asked about), and two test "
-    "phrasings have almost none; remove this marker when bench/red_flag_eval.py meets 100%",
-)
-def test_every_urgent_phrasing_of_the_test_half_is_caught(test_half: dict) -> None:
-    missed = [x["text"] for x, _ in test_half["missed"]]
-    assert bench.recall(test_half) >= bench.TARGET_RECALL, f"missed: {missed}"
-
-
 def test_almost_every_urgent_phrasing_of_the_test_half_is_caught(test_half: dict) -> None:
-    # The floor while the test above is expected to fail: no regression below today's figure.
+    # Today's figure as a floor (the target, 100%, is not met yet: issue 11 stays open).
     assert bench.recall(test_half) >= 174 / 176, [x["text"] for x, _ in test_half["missed"]]
 
 
