@@ -160,7 +160,8 @@ async def test_a_planned_re_notification_does_not_hold_up_the_clinic_chat(db):
         )
         await uow.commit()
         await uow.session.execute(
-            text("UPDATE outbox SET status = 'sent' WHERE dedupe_key LIKE '%:new'")
+            text("UPDATE outbox SET status = 'sent' WHERE dedupe_key = :k"),
+            {"k": f"alert:{alert.id}:new"},
         )
         await uow.commit()
     async with db.uow() as uow:
