@@ -102,3 +102,14 @@ async def test_the_outbox_sees_the_429_itself_to_record_and_reschedule_it(api):
         with sending_as(Priority.REMINDER), pytest.raises(RetryAfter):
             await bot.send_message(PATIENT, "Time for your check-in")
     assert api.messages(PATIENT) == []
+
+
+def test_bulk_traffic_leaves_the_reserved_slots_for_urgent_messages_and_answers():
+    w = Window(limit=5, period=1.0, reserved=2)
+    for _ in range(3):
+        assert w.wait_time(0.0, Priority.REMINDER) == 0
+        w.release(w.take(), 0.0)
+    assert w.wait_time(0.1, Priority.REMINDER) == pytest.approx(0.9)  # bulk: full at 3
+    assert w.wait_time(0.1, Priority.DIGEST) == pytest.approx(0.9)
+    assert w.wait_time(0.1, Priority.URGENT) == 0  # the reserve is there for these
+    assert w.wait_time(0.1, Priority.ANSWER) == 0
