@@ -1,18 +1,13 @@
-"""The shared send budget: slots in priority order, groups apart; retries for replies."""
+"""The shared send budget: slots in priority order, groups apart, a reserve for urgent."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
-from telegram.error import RetryAfter
-from telegram.ext import ExtBot
 
 from bot.delivery.limiter import Limiter, Priority, Window
-from bot.delivery.transport import BotRequest, sending_as
-from fake_telegram import FakeBotApi
 
-TOKEN = "424242:fake-token-used-only-by-the-tests"
 PATIENT = 42
 GROUP = -100123
 
@@ -74,34 +69,6 @@ async def test_a_full_group_window_does_not_hold_up_a_private_chat():
 async def _use(limiter: Limiter, chat_id: int) -> None:
     async with limiter.slot(chat_id, Priority.URGENT):
         pass
-
-
-@pytest.fixture
-async def api():
-    fake = FakeBotApi(TOKEN)
-    await fake.start()
-    fake.add_user(PATIENT, "Anna", started=True)
-    yield fake
-    await fake.stop()
-
-
-async def test_a_reply_is_retried_after_429_and_5xx_until_it_is_delivered(api):
-    api.fail_next("sendMessage", 1, error_code=429, retry_after=1)
-    api.fail_next("sendMessage", 1, error_code=502)
-    request = BotRequest(Limiter(per_second=30))
-    async with ExtBot(TOKEN, base_url=api.base_url, request=request) as bot:
-        await bot.send_message(PATIENT, "Your answer was saved.")
-    assert [m["text"] for m in api.messages(PATIENT)] == ["Your answer was saved."]
-    assert len(api.requests("sendMessage")) == 3
-
-
-async def test_the_outbox_sees_the_429_itself_to_record_and_reschedule_it(api):
-    api.fail_next("sendMessage", 1, error_code=429, retry_after=3)
-    request = BotRequest(Limiter(per_second=30))
-    async with ExtBot(TOKEN, base_url=api.base_url, request=request) as bot:
-        with sending_as(Priority.REMINDER), pytest.raises(RetryAfter):
-            await bot.send_message(PATIENT, "Time for your check-in")
-    assert api.messages(PATIENT) == []
 
 
 def test_bulk_traffic_leaves_the_reserved_slots_for_urgent_messages_and_answers():

@@ -1,12 +1,16 @@
-"""The one sender: a push is the same message send_message would have sent; long texts split."""
+"""The one sender: a push is the same message send_message would have sent; long texts split;
+replies retried by the transport, outbox sends not."""
 
 from __future__ import annotations
 
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
+from telegram.error import RetryAfter
 from telegram.ext import Defaults, ExtBot
 
+from bot.delivery.limiter import Limiter, Priority
+from bot.delivery.transport import BotRequest, sending_as
 from bot.http import AiohttpRequest
 from bot.render import chunk_lines
 from bot.sender import Sender
@@ -52,3 +56,22 @@ def test_long_texts_split_between_lines_under_the_limit():
     assert chunk_lines(["a" * 10, "b" * 10], limit=21) == ["a" * 10 + "\n" + "b" * 10]
     assert chunk_lines(["a" * 10, "b" * 10], limit=20) == ["a" * 10, "b" * 10]
     assert chunk_lines([]) == []
+
+
+async def test_a_reply_is_retried_after_429_and_5xx_until_it_is_delivered(api):
+    api.fail_next("sendMessage", 1, error_code=429, retry_after=1)
+    api.fail_next("sendMessage", 1, error_code=502)
+    request = BotRequest(Limiter(per_second=30))
+    async with ExtBot(TOKEN, base_url=api.base_url, request=request) as bot:
+        await bot.send_message(PATIENT, "Your answer was saved.")
+    assert [m["text"] for m in api.messages(PATIENT)] == ["Your answer was saved."]
+    assert len(api.requests("sendMessage")) == 3
+
+
+async def test_the_outbox_sees_the_429_itself_to_record_and_reschedule_it(api):
+    api.fail_next("sendMessage", 1, error_code=429, retry_after=3)
+    request = BotRequest(Limiter(per_second=30))
+    async with ExtBot(TOKEN, base_url=api.base_url, request=request) as bot:
+        with sending_as(Priority.REMINDER), pytest.raises(RetryAfter):
+            await bot.send_message(PATIENT, "Time for your check-in")
+    assert api.messages(PATIENT) == []
