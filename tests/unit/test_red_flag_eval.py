@@ -56,12 +56,6 @@ def test_few_benign_messages_of_the_test_half_alert(test_half: dict) -> None:
     assert bench.false_alarms(test_half) <= bench.TARGET_FALSE_ALARMS, f"alerted: {alerted}"
 
 
-def test_each_message_is_read_in_well_under_20_ms(test_half: dict) -> None:
-    # p95, not the maximum: a shared test machine can stall any one call.
-    assert test_half["median_ms"] < bench.TARGET_MS / 4
-    assert test_half["p95_ms"] < bench.TARGET_MS
-
-
 def test_model_file_loads_with_a_sane_threshold() -> None:
     model = load_model()
     assert 0.0 < model.ask_threshold < 0.5
