@@ -85,9 +85,9 @@ class BotRequest(AiohttpRequest):
         method = url.rsplit("/", 1)[-1]
         if method not in RETRIED:
             return await super().post(url, request_data, **kwargs)
-        chat_id = _chat_id(request_data)
         priority, retry = _priority.get(), _retry.get()
-        limited = method in SENDING
+        limited = method in SENDING and self.limiter.enabled
+        chat_id = _chat_id(request_data) if limited or retry else None
         deadline = time.monotonic() + RETRY_FOR
         attempt = 0
         while True:
