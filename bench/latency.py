@@ -70,7 +70,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import gc
 import json
 import math
@@ -78,7 +77,6 @@ import os
 import re
 import shlex
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -87,6 +85,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from _harness import (
+    LoopLag,
+    code_version,
+    die_with_parent,
+    proc_cpu_seconds,
+    read_tail,
+    run_quiet,
+)
 
 THIS_FILE = Path(__file__).resolve()
 ROOT = THIS_FILE.parent.parent
@@ -102,7 +109,6 @@ TIMEZONE = "Europe/London"
 CLOCK_AT = datetime(2026, 6, 1, 11, 0, tzinfo=UTC)  # 12:00 in London
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 STOP_GRACE = 10.0  # seconds between SIGTERM and SIGKILL when stopping the bot
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 # --fanout: N more patients, each with a check-in reminder due at FANOUT_AT (the bot's clock is
 # moved there once the benchmark's own patients are ready), Telegram user ids FANOUT_FIRST + i.
@@ -138,41 +144,6 @@ class BenchFailed(RuntimeError):
 # --------------------------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------------------------
-
-
-def proc_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process (its threads included), or None if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            raw = fh.read()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    fields = raw.rsplit(")", 1)[1].split()  # the command name may contain spaces
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
-
-
-def read_tail(path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except FileNotFoundError:
-        return "(no log)"
-
-
-def run_quiet(argv: list[str]) -> str:
-    try:
-        done = subprocess.run(
-            argv, cwd=ROOT, capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return done.stdout.strip()
-
-
-def code_version() -> str:
-    """The commit measured, and whether bot/ or storage/ had uncommitted changes (read-only)."""
-    commit = run_quiet(["git", "rev-parse", "--short", "HEAD"]) or "unknown commit"
-    dirty = run_quiet(["git", "status", "--porcelain", "--", "bot", "storage"])
-    return commit + (" (with uncommitted changes in bot/ or storage/)" if dirty else "")
 
 
 def machine() -> str:
@@ -413,12 +384,6 @@ class Database:
 # --------------------------------------------------------------------------------------------
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: get SIGTERM if this benchmark dies without cleaning up."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 class Bot:
     def __init__(self, api: Any, db: Database, workdir: Path, profile_to: Path | None) -> None:
         self.api = api
@@ -500,7 +465,7 @@ class Bot:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log,
                 stderr=asyncio.subprocess.STDOUT,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         finally:
             log.close()  # the child has its own copy of the descriptor
@@ -903,34 +868,6 @@ class RedFlags:
                 return
             await asyncio.sleep(0.005)
             bot.check_alive()
-
-
-class LoopLag:
-    """How late this process's event loop wakes up (it serves the fake API and times every
-    answer): a stall here would add to every latency measured."""
-
-    def __init__(self, period: float = 0.01) -> None:
-        self.period = period
-        self.late: list[tuple[float, float]] = []  # (when it went to sleep, seconds late)
-        self._task: asyncio.Task | None = None
-
-    async def _watch(self) -> None:
-        while True:
-            before = time.monotonic()
-            await asyncio.sleep(self.period)
-            self.late.append((before, time.monotonic() - before - self.period))
-
-    def worst(self, start: float, end: float) -> float:
-        return max((lag for at, lag in self.late if start <= at <= end), default=0.0)
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._watch())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
 
 @dataclass

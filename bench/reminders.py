@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import gc
 import json
 import os
@@ -51,6 +50,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from _harness import LoopLag, code_version, die_with_parent, proc_cpu_seconds, read_tail
 
 THIS_FILE = Path(__file__).resolve()
 ROOT = THIS_FILE.parent.parent
@@ -83,8 +84,6 @@ STOP_GRACE = 15.0  # seconds between SIGTERM and SIGKILL when stopping a child
 # Small helpers: /proc readings, formatting
 # --------------------------------------------------------------------------------------------
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
 
 def proc_status_kb(pid: int | str, field_name: str) -> int | None:
     """A ``kB`` field of /proc/<pid>/status (VmHWM = peak resident set), or None if gone."""
@@ -96,17 +95,6 @@ def proc_status_kb(pid: int | str, field_name: str) -> int | None:
     except (FileNotFoundError, ProcessLookupError):
         return None
     return None
-
-
-def proc_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process (its threads included), or None if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            raw = fh.read()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    fields = raw.rsplit(")", 1)[1].split()  # the command name may contain spaces
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
 
 
 def machine_cpu() -> tuple[float, float]:
@@ -210,52 +198,9 @@ def remove_sqlite_files(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def read_tail(path: Path, lines: int = 25) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except FileNotFoundError:
-        return "(no log)"
-
-
-class LoopLag:
-    """How late this process's event loop wakes up (it serves the fake API): a stall here
-    would bunch requests together and could cause 429s that are not the bot's fault."""
-
-    def __init__(self, period: float = 0.01) -> None:
-        self.period = period
-        self.late: list[tuple[float, float]] = []  # (when it went to sleep, seconds late)
-        self._task: asyncio.Task | None = None
-
-    async def _watch(self) -> None:
-        while True:
-            before = time.monotonic()
-            await asyncio.sleep(self.period)
-            lag = time.monotonic() - before - self.period
-            if lag > 0.002:
-                self.late.append((before, lag))
-
-    def worst(self, start: float, end: float) -> float:
-        return max((lag for at, lag in self.late if start <= at <= end), default=0.0)
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._watch())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-
 # --------------------------------------------------------------------------------------------
 # Child processes: every one is tracked and stopped, whatever happens
 # --------------------------------------------------------------------------------------------
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: get SIGTERM if this benchmark dies without cleaning up."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class Processes:
@@ -276,7 +221,7 @@ class Processes:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log,
                 stderr=asyncio.subprocess.STDOUT,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         finally:
             log.close()  # the child has its own copy of the descriptor
@@ -729,7 +674,7 @@ async def run_limited(
     clock_file = workdir / "clock-b.txt"
     write_text(clock_file, CLOCK_AT.isoformat())
     res.log = workdir / "bot-b.log"
-    lag = LoopLag()
+    lag = LoopLag(floor=0.002)
     lag.start()
     # A full garbage collection of this process would stall the fake for tens of ms, bunch
     # requests together and could cause 429s that are not the bot's: no GC in this window.
@@ -1027,24 +972,6 @@ def render_table(rows: list[list[str]]) -> str:
 # --------------------------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------------------------
-
-
-def code_version() -> str:
-    """The commit measured, and whether bot/ or storage/ had uncommitted changes (read-only)."""
-    import subprocess
-
-    def git(*argv: str) -> str:
-        try:
-            done = subprocess.run(
-                ["git", *argv], cwd=ROOT, capture_output=True, text=True, timeout=10, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return ""
-        return done.stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown commit"
-    dirty = git("status", "--porcelain", "--", "bot", "storage")
-    return commit + (" with uncommitted changes in bot/ or storage/" if dirty else "")
 
 
 def print_profile(path: Path) -> None:
