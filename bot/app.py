@@ -109,25 +109,23 @@ async def _set_commands(app: Application, settings: Settings, services: Services
     chats = {settings.clinic_chat_id, *settings.clinic_staff_ids}
     async with services.uow() as uow:
         had = await uow.staff_menus.chats()
+    given, taken = set(), set()
     for chat_id in sorted(chats):
         try:
             await app.bot.set_my_commands(staff_cmds, scope=BotCommandScopeChat(chat_id))
+            given.add(chat_id)
         except TelegramError as exc:
             # A staff member who has not opened the bot yet has no chat with it.
             log.info("staff command menu not set for chat %s: %s", chat_id, exc.message)
-            continue
-        async with services.uow() as uow:
-            await uow.staff_menus.remember(chat_id, services.now())
-            await uow.commit()
     for chat_id in sorted(had - chats):  # no longer on the staff list: back to the patients'
         try:
             await app.bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))
+            taken.add(chat_id)
         except TelegramError as exc:
             log.info("staff command menu not removed for chat %s: %s", chat_id, exc.message)
-            continue
-        async with services.uow() as uow:
-            await uow.staff_menus.forget(chat_id)
-            await uow.commit()
+    async with services.uow() as uow:
+        await uow.staff_menus.record(given, taken, services.now())
+        await uow.commit()
 
 
 def load_content() -> None:
@@ -148,20 +146,22 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         sm = make_sessionmaker(engine)
         outbox = Outbox(sm, Sender(app.bot), settings, clock)
 
+        def drain_fast() -> asyncio.Task:
+            # Outside the update's context: the outbox's commits are not the update's.
+            task = asyncio.get_running_loop().create_task(
+                outbox.drain_fast(), context=contextvars.Context()
+            )
+            _background.add(task)
+            task.add_done_callback(_background.discard)
+            return task
+
         def on_queued(priority: int) -> None:
-            if priority <= FAST_LANE:  # wake the fast lane, outside the update's context
-                task = asyncio.get_running_loop().create_task(
-                    outbox.drain_fast(), context=contextvars.Context()
-                )
-                _background.add(task)
-                task.add_done_callback(_background.discard)
+            if priority <= FAST_LANE:  # wake the fast lane
+                drain_fast()
 
         async def deliver_now() -> None:
             try:
-                # Outside the update's context: the outbox's commits are not the update's.
-                await asyncio.get_running_loop().create_task(
-                    outbox.drain_fast(), context=contextvars.Context()
-                )
+                await drain_fast()
             except Exception:  # noqa: BLE001 - queued durably; the next tick sends it
                 log.warning("urgent messages not sent at once; the outbox retries", exc_info=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -142,11 +142,6 @@ class InboxRepository:
             .where(InboxUpdate.update_id == update_id, InboxUpdate.status == "pending")
             .values(status="failed", done_at=now, claimed_until=None, error=error),
             execution_options={"synchronize_session": False},
-        )
-
-    async def status(self, update_id: int) -> str | None:
-        return await self.s.scalar(
-            select(InboxUpdate.status).where(InboxUpdate.update_id == update_id)
         )
 
     async def for_chat(self, chat_id: int) -> list[Any]:
@@ -327,11 +322,3 @@ class OutboxRepository:
                 or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
             )
         )
-
-    async def pending_counts(self) -> dict[int, int]:
-        rows = await self.s.execute(
-            select(OutboxMessage.priority, func.count())
-            .where(OutboxMessage.status == "pending")
-            .group_by(OutboxMessage.priority)
-        )
-        return {p: n for p, n in rows}

@@ -211,11 +211,12 @@ class StaffMenuRepository(_Repo):
     async def chats(self) -> set[int]:
         return set(await self.s.scalars(select(StaffMenu.chat_id)))
 
-    async def remember(self, chat_id: int, now: datetime) -> None:
-        await self.s.merge(StaffMenu(chat_id=chat_id, set_at=now))
-
-    async def forget(self, chat_id: int) -> None:
-        await self.s.execute(delete(StaffMenu).where(StaffMenu.chat_id == chat_id))
+    async def record(self, given: set[int], taken: set[int], now: datetime) -> None:
+        """The chats that were given the staff menu, and those it was taken from."""
+        for chat_id in given:
+            await self.s.merge(StaffMenu(chat_id=chat_id, set_at=now))
+        if taken:
+            await self.s.execute(delete(StaffMenu).where(StaffMenu.chat_id.in_(taken)))
 
 
 class QuestionRepository(_Repo):

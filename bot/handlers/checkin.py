@@ -55,10 +55,10 @@ async def checkin_button(
             outcome = await checkin.answer(
                 uow, patient, nonce, step, value, s.now(), s.settings.thresholds
             )
-    if patient is not None and step is not None and outcome.status in ("stale", "invalid"):
-        if value == "y" and await _late_safety_yes(s, patient, step):
-            await query.answer()
-            return
+    if patient is not None and step is not None and outcome.status == "late_urgent":
+        await s.deliver_urgent()  # a Yes on an old safety question: advice first
+        await query.answer()
+        return
     if patient is None or step is None or outcome.status in ("stale", "invalid"):
         await query.answer(text("checkin_stale"), show_alert=True)
         return
@@ -93,16 +93,6 @@ async def checkin_button(
         if not outcome.urgent:
             await query.answer()
         await _finished(update, context, patient, outcome, edit=not outcome.urgent)
-
-
-async def _late_safety_yes(s, patient: Patient, step: str) -> bool:
-    """A red-flag Yes is never stale: on any check-in message, however old, it takes the
-    urgent path (advice first)."""
-    async with s.uow() as uow:
-        urgent = await checkin.late_safety_yes(uow, patient, step, s.now())
-    if urgent:
-        await s.deliver_urgent()
-    return urgent
 
 
 async def checkin_note(

@@ -88,7 +88,8 @@ class Comparison:
 
 @dataclass
 class Outcome:
-    status: str  # question | stale | invalid | note_too_long | note_continued | done | none
+    # question | stale | late_urgent | invalid | note_too_long | note_continued | done | none
+    status: str
     draft: CheckinDraft | None = None
     entry: CheckinEntry | None = None
     urgent: list[Decision] = field(default_factory=list)
@@ -135,7 +136,11 @@ async def answer(
 ) -> Outcome:
     draft = await uow.checkins.draft(patient.id)
     if draft is None or draft.nonce != nonce or draft.step != step:
-        return Outcome("stale", draft=draft)
+        # A red-flag Yes is never stale: on any check-in message, however old, it is urgent.
+        late = await _late_safety_yes(uow, patient, step, now) if raw == "y" else None
+        return Outcome(
+            "late_urgent" if late else "stale", draft=draft, urgent=[late] if late else []
+        )
     value = parse_value(step, raw)
     if value is None:
         return Outcome("invalid", draft=draft)
@@ -156,16 +161,17 @@ async def answer(
     return Outcome("question", draft=draft, urgent=urgent)
 
 
-async def late_safety_yes(uow: UnitOfWork, patient: Patient, step: str, now: datetime) -> bool:
+async def _late_safety_yes(
+    uow: UnitOfWork, patient: Patient, step: str, now: datetime
+) -> Decision | None:
     """A Yes pressed on the safety question of an older check-in message: the urgent path
-    (alert and advice, queued together). False if the button was not a safety question."""
+    (alert and advice, queued together). None if the button was not a safety question."""
     decision = escalation.late_safety_yes(step)
-    if decision is None:
-        return False
-    advice = text(f"urgent_reason_{decision.rule}")
-    await raise_alert(uow, patient, decision, now, advice=advice)
-    await uow.commit()
-    return True
+    if decision is not None:
+        advice = text(f"urgent_reason_{decision.rule}")
+        await raise_alert(uow, patient, decision, now, advice=advice)
+        await uow.commit()
+    return decision
 
 
 async def note(
