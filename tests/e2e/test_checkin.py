@@ -306,9 +306,21 @@ async def test_daily_digest_lists_review_notes_once_a_day(api, bot, db):
     assert "exercises" in digest["text"].lower()
     rules = {r["rule"] for r in await db.rows("SELECT rule FROM alerts WHERE level = 'review'")}
     assert rules == {"exercises_skipped"}
-    # Review notes are not pushed one by one, and the digest does not repeat the same day.
-    await asyncio.sleep(1.2)
+    # The digest does not repeat the same day: the job has moved on to tomorrow, and all it
+    # queued is sent. Review notes are not pushed one by one: no alert message was queued.
+    tomorrow = due + timedelta(days=1)
+    for _ in range(200):
+        async with db.uow() as uow:
+            job = await uow.session.get(ClinicJob, "digest")
+        unsent = await db.scalar(
+            "SELECT count(*) FROM outbox WHERE kind = 'digest' AND status <> 'sent'"
+        )
+        if job.next_at == tomorrow and unsent == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert job.next_at == tomorrow
     assert [m for m in api.messages(CLINIC_CHAT) if "Daily digest" in m["text"]] == [digest]
+    assert await db.scalar("SELECT count(*) FROM outbox WHERE kind = 'alert'") == 0
     assert not staff_alerts(api)
 
 
