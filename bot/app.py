@@ -67,7 +67,8 @@ PATIENT_COMMANDS = [
     ("cancel", "Stop what we are doing"),
 ]
 STAFF_COMMANDS = [
-    ("invite", "Create an invite link: /invite NAME"),
+    ("invite", "Invite a patient: /invite NAME | PHONE | REF"),
+    ("reinvite", "A new link for invite N: /reinvite N"),
     ("patients", "All patients with latest scores"),
     ("patient", "A patient's diary: /patient ID"),
     ("note", "A diary note in full: /note ID DATE"),
@@ -222,6 +223,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     app.add_handler(CommandHandler("mydata", privacy.mydata_command, private))
     app.add_handler(CommandHandler("deleteme", privacy.deleteme_command, private))
     app.add_handler(CommandHandler("invite", staff.invite_command))
+    app.add_handler(CommandHandler("reinvite", staff.reinvite_command))
     app.add_handler(CommandHandler("patients", staff.patients_command))
     app.add_handler(CommandHandler("patient", staff.patient_command))
     app.add_handler(CommandHandler("note", staff.note_command))

@@ -220,6 +220,17 @@ def clinic_time(dt: datetime, settings: Settings) -> str:
     return dt.astimezone(ZoneInfo(settings.clinic_timezone)).strftime("%d %b %H:%M")
 
 
+def contact(phone: str | None, clinic_ref: str | None) -> Markup:
+    """How staff reach a patient and find them in their own records: ", phone ..., ref ..."
+    (empty when neither is known)."""
+    parts = []
+    if phone:
+        parts.append(text("contact_phone", phone=phone))
+    if clinic_ref:
+        parts.append(text("contact_ref", ref=clinic_ref))
+    return Markup("".join(", " + p for p in parts))
+
+
 def alert_text(alert: Alert, patient: Patient, settings: Settings, repeat: bool = False) -> str:
     # An unanswered "Is this happening now?": the patient has not been advised yet.
     key = "alert_urgent_unconfirmed" if alert.rule == UNCONFIRMED_RULE else f"alert_{alert.level}"
@@ -227,6 +238,7 @@ def alert_text(alert: Alert, patient: Patient, settings: Settings, repeat: bool 
         key,
         name=patient.name,
         patient_id=patient.id,
+        contact=contact(patient.phone, patient.clinic_ref),
         reason=alert.reason,
         since=clinic_time(alert.updated_at, settings),
     )

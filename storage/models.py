@@ -84,6 +84,9 @@ class Patient(Base):
     # Times the patient picked are theirs even at night; clinic defaults respect quiet hours.
     exercise_times_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
     paused_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # From the invite: how staff reach the patient, and the clinic's own record number.
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    clinic_ref: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime]
     discharged_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
@@ -99,6 +102,13 @@ class Invite(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    clinic_ref: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The first Telegram account that opened the link: nobody else can use it.
+    claimed_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Set when staff re-issue the invite: the old link stops working.
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class Conversation(Base):
@@ -142,11 +152,12 @@ class CheckinDraft(Base):
 
 
 class CheckinEntry(Base):
-    """One diary day. A second check-in on the same local day replaces it (the old values go
-    to the audit log)."""
+    """One check-in. A day may have several: all are kept, and the latest counts for that
+    day's rules. ``red_flag`` and ``exercises`` are None when the check-in closed on the urgent
+    path before asking them."""
 
     __tablename__ = "checkin_entries"
-    __table_args__ = (UniqueConstraint("patient_id", "local_day", name="uq_entry_patient_day"),)
+    __table_args__ = (Index("ix_checkin_entries_patient_day", "patient_id", "local_day"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
@@ -156,8 +167,8 @@ class CheckinEntry(Base):
     numbness: Mapped[bool] = mapped_column(Boolean)
     weakness: Mapped[bool] = mapped_column(Boolean)
     weakness_worsening: Mapped[bool] = mapped_column(Boolean, default=False)
-    red_flag: Mapped[bool] = mapped_column(Boolean)
-    exercises: Mapped[str] = mapped_column(String(8))
+    red_flag: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    exercises: Mapped[str | None] = mapped_column(String(8), nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -330,6 +341,8 @@ class OutboxMessage(Base):
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
     message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Set: this row edits that message (in ``chat_id``) instead of sending a new one.
+    edit_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class DeliveryAttempt(Base):

@@ -71,12 +71,44 @@ class InviteRepository(_Repo):
     async def by_hash(self, code_hash: str) -> Invite | None:
         return await self.s.scalar(select(Invite).where(Invite.code_hash == code_hash))
 
-    async def consume(self, invite_id: int, now: datetime) -> bool:
-        """Mark used, only if still unused and unexpired: single use even under races."""
+    async def get(self, invite_id: int) -> Invite | None:
+        return await self.s.get(Invite, invite_id)
+
+    async def claim(self, invite_id: int, user_id: int, now: datetime) -> bool:
+        """Give an unclaimed invite to this account; True if it is (now or already) theirs.
+        A conditional update: of two accounts opening the link at once, one wins."""
         res = await self.s.execute(
             update(Invite)
-            .where(Invite.id == invite_id, Invite.used_at.is_(None), Invite.expires_at > now)
+            .where(Invite.id == invite_id, Invite.claimed_by.is_(None))
+            .values(claimed_by=user_id, claimed_at=now)
+        )
+        if res.rowcount == 1:
+            return True
+        owner = await self.s.scalar(select(Invite.claimed_by).where(Invite.id == invite_id))
+        return owner == user_id
+
+    async def consume(self, invite_id: int, user_id: int, now: datetime) -> bool:
+        """Mark used by the account that claimed it, only if still unused, unrevoked and
+        unexpired: single use even under races."""
+        res = await self.s.execute(
+            update(Invite)
+            .where(
+                Invite.id == invite_id,
+                Invite.used_at.is_(None),
+                Invite.revoked_at.is_(None),
+                Invite.expires_at > now,
+                Invite.claimed_by == user_id,
+            )
             .values(used_at=now)
+        )
+        return res.rowcount == 1
+
+    async def revoke(self, invite_id: int, now: datetime) -> bool:
+        """Stop an unused invite from working; False if it was used (or revoked) already."""
+        res = await self.s.execute(
+            update(Invite)
+            .where(Invite.id == invite_id, Invite.used_at.is_(None), Invite.revoked_at.is_(None))
+            .values(revoked_at=now)
         )
         return res.rowcount == 1
 

@@ -22,7 +22,9 @@ def _screen(
     match step.status:
         case "no_code":
             return text("start_no_code", clinic=clinic), None
-        case "invite_unknown" | "invite_used" | "invite_expired":
+        case (
+            "invite_unknown" | "invite_used" | "invite_expired" | "invite_revoked" | "invite_taken"
+        ):
             return text(f"start_{step.status}", clinic=clinic, days=s.invite_valid_days), None
         case "already_registered":
             return text("start_already", name=step.patient.name), None

@@ -51,29 +51,66 @@ def _id_arg(context: ContextTypes.DEFAULT_TYPE) -> int | None:
 
 
 async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/invite NAME [| PHONE | REF]"""
     if await _refuse(update, context, "invite"):
         return
     s = svc(context)
-    name = invites.clean_name(" ".join(context.args or []))
-    if not name:
-        await update.effective_message.reply_text(text("invite_usage"))
+    try:
+        name, phone, ref = invites.parse_details(" ".join(context.args or []))
+        if not name:
+            raise invites.InviteError("invite_usage")
+        async with s.uow() as uow:
+            inv = await invites.create_invite(
+                uow,
+                name,
+                created_by=update.effective_user.id,
+                now=s.now(),
+                valid_days=s.settings.invite_valid_days,
+                phone=phone,
+                clinic_ref=ref,
+            )
+            await uow.commit()
+    except invites.InviteError as exc:
+        await update.effective_message.reply_text(text(exc.key))
+        return
+    await _send_invite(update, context, inv, "invite_created")
+
+
+async def reinvite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reinvite N: a new link for invite N; the old one stops working."""
+    if await _refuse(update, context, "reinvite"):
+        return
+    s = svc(context)
+    invite_id = _id_arg(context)
+    if invite_id is None:
+        await update.effective_message.reply_text(text("reinvite_usage"))
         return
     async with s.uow() as uow:
-        inv = await invites.create_invite(
+        result = await invites.reissue(
             uow,
-            name,
+            invite_id,
             created_by=update.effective_user.id,
             now=s.now(),
             valid_days=s.settings.invite_valid_days,
         )
         await uow.commit()
-    link = invites.deep_link(context.bot.username, inv.code)
+    if result.status != "reissued":
+        await update.effective_message.reply_text(text(f"reinvite_{result.status}", id=invite_id))
+        return
+    await _send_invite(update, context, result.invite, "invite_reissued", old=invite_id)
+
+
+async def _send_invite(update, context, inv: invites.NewInvite, key: str, **extra) -> None:
+    s = svc(context)
     await update.effective_message.reply_text(
         text(
-            "invite_created",
+            key,
+            id=inv.id,
             name=inv.name,
-            link=link,
+            contact=render.contact(inv.phone, inv.clinic_ref),
+            link=invites.deep_link(context.bot.username, inv.code),
             expires=render.clinic_time(inv.expires_at, s.settings),
+            **extra,
         ),
     )
 
@@ -94,6 +131,7 @@ async def patients_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
                 "patients_row",
                 id=r.patient.id,
                 name=r.patient.name,
+                contact=render.contact(r.patient.phone, r.patient.clinic_ref),
                 last=r.last.local_day.isoformat() if r.last else "never",
                 leg=r.last.leg_pain if r.last else "-",
                 back=r.last.back_pain if r.last else "-",
@@ -124,6 +162,7 @@ async def _diary_lines(update: Update, context: ContextTypes.DEFAULT_TYPE, patie
             "patient_header",
             name=patient.name,
             id=patient.id,
+            contact=render.contact(patient.phone, patient.clinic_ref),
             enrolled=patient.enrolled_on,
             time=patient.checkin_time,
             timezone=patient.timezone,

@@ -64,7 +64,7 @@ async def start(uow: UnitOfWork, user_id: int, code: str, now: datetime) -> Step
         return Step("already_registered", patient=existing)
     if not code:
         return Step("no_code")
-    invite, problem = await invites.find_valid(uow, code, now)
+    invite, problem = await invites.open_link(uow, code, user_id, now)
     if problem:
         await uow.audit.record(now, "patient", "invite_rejected", actor_id=user_id, why=problem)
         await uow.commit()
@@ -138,11 +138,12 @@ async def choose_timezone(
     if tz is None:
         return Step("bad_timezone", conv=conv)
     data = conv.data
-    if not await uow.invites.consume(data["invite_id"], now):
+    if not await uow.invites.consume(data["invite_id"], user_id, now):
         # Used by someone else meanwhile, or expired during the flow.
         await uow.conversations.drop(user_id)
         await uow.commit()
         return Step("invite_used")
+    invite = await uow.invites.get(data["invite_id"])
     patient = await uow.patients.add(
         Patient(
             telegram_user_id=user_id,
@@ -154,6 +155,8 @@ async def choose_timezone(
             timezone=tz,
             enrolled_on=now.astimezone(ZoneInfo(tz)).date(),
             invite_id=data["invite_id"],
+            phone=invite.phone,
+            clinic_ref=invite.clinic_ref,
             created_at=now,
         )
     )

@@ -47,19 +47,69 @@ async def test_an_invite_is_consumed_once_even_when_two_try_at_once(db):
     async with db.uow() as uow:
         inv = await invites.create_invite(uow, "Sam", created_by=1, now=NOW, valid_days=14)
         await uow.commit()
-        invite, problem = await invites.find_valid(uow, inv.code, NOW)
+        invite, problem = await invites.open_link(uow, inv.code, 501, NOW)
+        await uow.commit()
     assert problem == ""
 
     async def consume():
         async with db.uow() as uow:
-            ok = await uow.invites.consume(invite.id, NOW)
+            ok = await uow.invites.consume(invite.id, 501, NOW)
             await uow.commit()
             return ok
 
     results = await asyncio.gather(consume(), consume())
     assert sorted(results) == [False, True]
     async with db.uow() as uow:
-        assert (await invites.find_valid(uow, inv.code, NOW))[1] == "used"
+        assert (await invites.open_link(uow, inv.code, 501, NOW))[1] == "used"
+
+
+async def test_an_invite_belongs_to_the_first_account_that_opens_it(db):
+    async with db.uow() as uow:
+        inv = await invites.create_invite(uow, "Sam", created_by=1, now=NOW, valid_days=14)
+        await uow.commit()
+
+    async def open_as(user_id: int) -> str:
+        async with db.uow() as uow:
+            _, problem = await invites.open_link(uow, inv.code, user_id, NOW)
+            await uow.commit()
+            return problem
+
+    # Two accounts at once: one claims it.
+    assert sorted(await asyncio.gather(open_as(501), open_as(502))) == ["", "taken"]
+    owner = await db.scalar("SELECT claimed_by FROM invites")
+    other = 502 if owner == 501 else 501
+    assert await open_as(owner) == ""  # the owner may open it again
+    assert await open_as(other) == "taken"
+    async with db.uow() as uow:
+        assert not await uow.invites.consume(inv.id, other, NOW)
+        assert await uow.invites.consume(inv.id, owner, NOW)
+
+
+async def test_a_reissued_invite_revokes_the_old_link_and_keeps_the_details(db):
+    async with db.uow() as uow:
+        old = await invites.create_invite(
+            uow,
+            "Sam Taylor",
+            created_by=1,
+            now=NOW,
+            valid_days=14,
+            phone="+44 7700 900123",
+            clinic_ref="RB-1042",
+        )
+        result = await invites.reissue(uow, old.id, created_by=1, now=NOW, valid_days=14)
+        await uow.commit()
+        assert (await invites.open_link(uow, old.code, 501, NOW))[1] == "revoked"
+        invite, problem = await invites.open_link(uow, result.invite.code, 501, NOW)
+    assert problem == ""
+    assert (invite.name, invite.phone, invite.clinic_ref) == (
+        "Sam Taylor",
+        "+44 7700 900123",
+        "RB-1042",
+    )
+    async with db.uow() as uow:
+        assert (await invites.reissue(uow, 999, created_by=1, now=NOW, valid_days=14)).status == (
+            "unknown"
+        )
 
 
 async def test_only_the_hash_of_an_invite_code_is_stored(db):
@@ -74,7 +124,8 @@ async def test_expired_invite_is_refused(db):
     async with db.uow() as uow:
         inv = await invites.create_invite(uow, "Sam", created_by=1, now=NOW, valid_days=14)
         await uow.commit()
-        _, problem = await invites.find_valid(uow, inv.code, NOW + timedelta(days=14, seconds=1))
+        later = NOW + timedelta(days=14, seconds=1)
+        _, problem = await invites.open_link(uow, inv.code, 501, later)
     assert problem == "expired"
 
 

@@ -65,6 +65,10 @@ SAMPLE = {
     "urgent": 1,
     "worsening": 2,
     "names": "Sam Taylor (ID 3)",
+    "contact": ", phone +44 7700 900123, ref RB-1042",
+    "old": 2,
+    "phone": "+44 7700 900123",
+    "ref": "RB-1042",
 }
 BUTTONS = {k for k in messages() if k.startswith("btn_")}
 

@@ -1,0 +1,87 @@
+"""What a clinic checks before go-live, against the real bot: invites that belong to one
+person, reaching the patient, escalation beyond the group, and a diary that keeps everything."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import CLINIC_CHAT, STAFF
+from tests.e2e.helpers import LINK_RE, press, say
+
+PATIENT, STRANGER = 6001, 6002
+
+
+async def test_a_second_account_opening_a_link_sees_no_name_and_cannot_join(api, bot, db):
+    msg = await say(api, STAFF, "/invite Sam Taylor", chat_id=CLINIC_CHAT, contains="t.me/")
+    code = LINK_RE.search(msg["text"]).group(2)
+    api.add_user(PATIENT, "Sam")
+    api.add_user(STRANGER, "Eve")
+    # The invited patient opens it first; then someone the link was forwarded to.
+    consent = await say(api, PATIENT, f"/start {code}", contains="Do you agree")
+    refused = await say(api, STRANGER, f"/start {code}", contains="belongs to someone else")
+    assert "Sam" not in refused["text"] and not refused.get("reply_markup")
+    # The patient still joins, as themself.
+    asked = await press(api, PATIENT, consent, "I agree", contains="what time")
+    tz = await press(api, PATIENT, asked, "09:00", contains="time zone")
+    await press(api, PATIENT, tz, "Use Europe/London", contains="all set")
+    rows = await db.rows("SELECT name, telegram_user_id FROM patients")
+    assert [tuple(r.values()) for r in rows] == [("Sam Taylor", PATIENT)]
+    assert await db.scalar("SELECT claimed_by FROM invites") == PATIENT
+
+
+async def test_a_link_opened_first_by_the_wrong_person_is_reissued_and_the_old_one_revoked(
+    api, bot, db
+):
+    msg = await say(api, STAFF, "/invite Sam Taylor", chat_id=CLINIC_CHAT, contains="t.me/")
+    old = LINK_RE.search(msg["text"]).group(2)
+    api.add_user(STRANGER, "Eve")
+    api.add_user(PATIENT, "Sam")
+    await say(api, STRANGER, f"/start {old}", contains="Do you agree")  # got there first
+    taken = await say(api, PATIENT, f"/start {old}", contains="belongs to someone else")
+    assert "Sam" not in taken["text"]
+    invite_id = await db.scalar("SELECT id FROM invites")
+    again = await say(
+        api, STAFF, f"/reinvite {invite_id}", chat_id=CLINIC_CHAT, contains="replacing invite"
+    )
+    new = LINK_RE.search(again["text"]).group(2)
+    # The stranger's half-finished flow on the old link cannot finish.
+    revoked = await say(api, STRANGER, f"/start {old}", contains="replaced by a newer one")
+    assert "Sam" not in revoked["text"]
+    consent = await say(api, PATIENT, f"/start {new}", contains="Do you agree")
+    assert "Sam Taylor" in consent["text"]
+    asked = await press(api, PATIENT, consent, "I agree", contains="what time")
+    tz = await press(api, PATIENT, asked, "09:00", contains="time zone")
+    await press(api, PATIENT, tz, "Use Europe/London", contains="all set")
+    assert await db.scalar("SELECT telegram_user_id FROM patients") == PATIENT
+    used = await say(api, STAFF, f"/reinvite {invite_id}", chat_id=CLINIC_CHAT)
+    assert "no longer works" in used["text"] or "cannot be re-issued" in used["text"]
+
+
+async def test_phone_and_reference_tell_two_patients_of_the_same_name_apart(api, bot, db):
+    for user_id, details, ref in (
+        (PATIENT, "Sam Taylor | +44 7700 900123 | RB-1042", "RB-1042"),
+        (STRANGER, "Sam Taylor | | RB-2077", "RB-2077"),
+    ):
+        msg = await say(api, STAFF, f"/invite {details}", chat_id=CLINIC_CHAT, contains="t.me/")
+        assert ref in msg["text"]
+        code = LINK_RE.search(msg["text"]).group(2)
+        api.add_user(user_id, "Sam")
+        consent = await say(api, user_id, f"/start {code}", contains="Do you agree")
+        asked = await press(api, user_id, consent, "I agree", contains="what time")
+        tz = await press(api, user_id, asked, "09:00", contains="time zone")
+        await press(api, user_id, tz, "Use Europe/London", contains="all set")
+        await say(api, user_id, "/cancel")
+    listing = await say(api, STAFF, "/patients", chat_id=CLINIC_CHAT, contains="Sam Taylor")
+    assert "Sam Taylor, phone +44 7700 900123, ref RB-1042" in listing["text"]
+    assert "Sam Taylor, ref RB-2077" in listing["text"]
+    first = await db.scalar("SELECT id FROM patients WHERE clinic_ref = 'RB-1042'")
+    diary = await say(api, STAFF, f"/patient {first}", chat_id=CLINIC_CHAT, contains="Sam")
+    assert "phone +44 7700 900123, ref RB-1042" in diary["text"]
+    # An urgent alert says how to reach the patient.
+    await api.send_text(PATIENT, "I can't feel when I need to pee and I wet myself")
+    alert = await api.wait_for_message(CLINIC_CHAT, lambda m: "URGENT" in m["text"])
+    assert "phone +44 7700 900123" in alert["text"] and "RB-1042" in alert["text"]
+
+
+async def test_a_bad_phone_number_is_explained_and_no_invite_is_made(api, bot, db):
+    msg = await say(api, STAFF, "/invite Sam Taylor | call me | RB-1", chat_id=CLINIC_CHAT)
+    assert "phone number does not look right" in msg["text"]
+    assert await db.scalar("SELECT count(*) FROM invites") == 0
