@@ -70,7 +70,7 @@ STAFF_COMMANDS = [
     ("invite", "Invite a patient: /invite NAME | PHONE | REF"),
     ("reinvite", "A new link for invite N: /reinvite N"),
     ("patients", "All patients with latest scores"),
-    ("patient", "A patient's diary: /patient ID"),
+    ("patient", "A patient's diary: /patient ID [PAGE]"),
     ("note", "A diary note in full: /note ID DATE"),
     ("alerts", "Open alerts"),
     ("plans", "Exercise plans"),

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.content import Markup, label, text
 from bot.settings import Settings
-from storage.models import Alert, CheckinDraft, CheckinEntry, Patient
+from storage.models import Alert, CheckinDraft, CheckinEntry, Patient, RelayedQuestion
 
 __all__ = ["Markup", "label", "text"]
 
@@ -189,13 +189,26 @@ def _trend(today: int, avg: float) -> str:
 
 
 def checkin_closing(patient: Patient, entry: CheckinEntry, outcome) -> str:
+    if outcome.closed_early:
+        # Told to seek emergency care: nothing routine, just what was kept and what happens.
+        return text(
+            "checkin_closed_urgent", name=patient.name, leg=entry.leg_pain, back=entry.back_pain
+        )
     parts = [text("checkin_done", name=patient.name, leg=entry.leg_pain, back=entry.back_pain)]
-    if outcome.replaced:
-        parts.append(text("checkin_replaced"))
+    if outcome.earlier_today:
+        before = outcome.earlier_today[-1]
+        parts.append(
+            text(
+                "checkin_again",
+                at=local_time(before.created_at, patient.timezone),
+                leg0=before.leg_pain,
+                back0=before.back_pain,
+                leg=entry.leg_pain,
+                back=entry.back_pain,
+            )
+        )
     cmp_ = outcome.comparison
-    if cmp_ is None or cmp_.days == 0:
-        parts.append(text("compare_none"))
-    else:
+    if cmp_ is not None and cmp_.days:
         parts.append(
             text(
                 "compare_week",
@@ -206,9 +219,11 @@ def checkin_closing(patient: Patient, entry: CheckinEntry, outcome) -> str:
                 back_trend=_trend(entry.back_pain, cmp_.back_avg),
             )
         )
-    if entry.red_flag or entry.weakness_worsening:
-        parts.append(text("next_urgent"))
-    elif outcome.decisions:
+    elif cmp_ is not None and cmp_.any_before:
+        parts.append(text("compare_gap"))
+    elif not outcome.earlier_today:
+        parts.append(text("compare_none"))
+    if outcome.decisions:
         parts.append(text("next_worsening"))
     else:
         parts.append(text("next_routine", time=patient.checkin_time))
@@ -216,6 +231,11 @@ def checkin_closing(patient: Patient, entry: CheckinEntry, outcome) -> str:
 
 
 # --- alerts -------------------------------------------------------------------------------
+def local_time(dt: datetime, tz: str) -> str:
+    """ "HH:MM" in a patient's time zone."""
+    return dt.astimezone(ZoneInfo(tz)).strftime("%H:%M")
+
+
 def clinic_time(dt: datetime, settings: Settings) -> str:
     return dt.astimezone(ZoneInfo(settings.clinic_timezone)).strftime("%d %b %H:%M")
 
@@ -260,3 +280,109 @@ def checkin_question_done(draft: CheckinDraft) -> str:
     if so_far:
         lines.append(text("checkin_answers", answers=so_far))
     return "\n".join(lines)
+
+
+# --- the diary, for clinicians --------------------------------------------------------------
+NOTE_PREVIEW = 300  # characters of a note shown in the diary
+
+
+def _answer(value: bool | str | None) -> str:
+    if value is None:
+        return text("diary_not_asked")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
+
+
+def diary_lines(diary, settings: Settings) -> list[str]:
+    """A page of a patient's record (``bot.services.staff.DiaryPage``), one line per item."""
+    p = diary.patient
+    lines = [
+        text(
+            "patient_header",
+            name=p.name,
+            id=p.id,
+            contact=contact(p.phone, p.clinic_ref),
+            enrolled=p.enrolled_on,
+            time=p.checkin_time,
+            timezone=p.timezone,
+            status=p.status,
+        )
+    ]
+    if not diary.items:
+        lines.append(text("patient_no_entries"))
+    for item in diary.items:
+        if isinstance(item, CheckinEntry):
+            lines.append(_diary_entry(item, p))
+        elif isinstance(item, Alert):
+            lines.append(_diary_alert(item, settings))
+        elif isinstance(item, RelayedQuestion):
+            lines.append(_diary_question(item, settings))
+    if diary.pages > 1:
+        more = diary.page < diary.pages
+        lines.append(
+            text(
+                "diary_page_more" if more else "diary_page_last",
+                page=diary.page,
+                pages=diary.pages,
+                id=p.id,
+                next=diary.page + 1,
+            )
+        )
+    return lines
+
+
+def _diary_entry(e: CheckinEntry, p: Patient) -> str:
+    note = ""
+    if e.note:
+        note = text("diary_note", note=e.note[:NOTE_PREVIEW])
+        if len(e.note) > NOTE_PREVIEW:  # say where it is cut, and how to read it all
+            note += text("note_cut", more=len(e.note) - NOTE_PREVIEW, id=p.id, day=e.local_day)
+    return text(
+        "patient_row",
+        day=e.local_day.isoformat(),
+        at=local_time(e.created_at, p.timezone),
+        leg=e.leg_pain,
+        back=e.back_pain,
+        numb=_answer(e.numbness),
+        weak=_answer(e.weakness),
+        red=_answer(e.red_flag),
+        ex=_answer(e.exercises),
+        note=Markup(note),
+    )
+
+
+def _diary_alert(a: Alert, settings: Settings) -> str:
+    if a.status == "acknowledged":
+        state = text(
+            "diary_alert_acknowledged",
+            who=a.acknowledged_by_name or text("diary_a_clinician"),
+            at=clinic_time(a.acknowledged_at, settings),
+        )
+    else:
+        state = text(f"diary_alert_{a.status}")
+    return text(
+        "diary_alert",
+        at=clinic_time(a.created_at, settings),
+        level=a.level,
+        reason=a.reason,
+        state=Markup(state),
+    )
+
+
+def _diary_question(q: RelayedQuestion, settings: Settings) -> str:
+    if q.answered_at is not None:
+        answer = text(
+            "diary_answer",
+            who=q.answered_by_name or text("diary_a_clinician"),
+            at=clinic_time(q.answered_at, settings),
+            answer=q.answer or "",
+        )
+    else:
+        answer = text("diary_unanswered")
+    return text(
+        "diary_question",
+        at=clinic_time(q.created_at, settings),
+        question=q.question,
+        answer=Markup(answer),
+    )

@@ -267,6 +267,7 @@ class RelayedQuestion(Base):
     created_at: Mapped[datetime]
     answer: Mapped[str | None] = mapped_column(Text, nullable=True)
     answered_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    answered_by_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 

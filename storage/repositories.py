@@ -136,11 +136,13 @@ class CheckinRepository(_Repo):
     async def drop_draft(self, patient_id: int) -> None:
         await self.s.execute(delete(CheckinDraft).where(CheckinDraft.patient_id == patient_id))
 
-    async def entry_on(self, patient_id: int, day: date) -> CheckinEntry | None:
+    async def latest_on(self, patient_id: int, day: date) -> CheckinEntry | None:
+        """The day's latest check-in (a day may have several)."""
         return await self.s.scalar(
-            select(CheckinEntry).where(
-                CheckinEntry.patient_id == patient_id, CheckinEntry.local_day == day
-            )
+            select(CheckinEntry)
+            .where(CheckinEntry.patient_id == patient_id, CheckinEntry.local_day == day)
+            .order_by(CheckinEntry.created_at.desc(), CheckinEntry.id.desc())
+            .limit(1)
         )
 
     async def add_entry(self, entry: CheckinEntry) -> None:
@@ -148,16 +150,32 @@ class CheckinRepository(_Repo):
         await self.s.flush()
 
     async def entries(
-        self, patient_id: int, since: date | None = None, limit: int | None = None
+        self,
+        patient_id: int,
+        since: date | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        day: date | None = None,
     ) -> list[CheckinEntry]:
-        """Newest first."""
+        """Newest first (within a day too)."""
         q = select(CheckinEntry).where(CheckinEntry.patient_id == patient_id)
         if since is not None:
             q = q.where(CheckinEntry.local_day >= since)
-        q = q.order_by(CheckinEntry.local_day.desc())
+        if day is not None:
+            q = q.where(CheckinEntry.local_day == day)
+        q = q.order_by(
+            CheckinEntry.local_day.desc(), CheckinEntry.created_at.desc(), CheckinEntry.id.desc()
+        )
         if limit is not None:
-            q = q.limit(limit)
+            q = q.limit(limit).offset(offset)
         return list(await self.s.scalars(q))
+
+    async def count(self, patient_id: int) -> int:
+        return await self.s.scalar(
+            select(func.count()).select_from(CheckinEntry).where(
+                CheckinEntry.patient_id == patient_id
+            )
+        )
 
 
 class AlertRepository(_Repo):
@@ -192,6 +210,11 @@ class AlertRepository(_Repo):
             .order_by(Alert.created_at)
         )
         return [(alert, patient) for alert, patient in rows]
+
+    async def for_patient(self, patient_id: int) -> list[Alert]:
+        """Every alert raised for a patient, newest first."""
+        q = select(Alert).where(Alert.patient_id == patient_id)
+        return list(await self.s.scalars(q.order_by(Alert.created_at.desc(), Alert.id.desc())))
 
     async def open_counts(self) -> dict[int, int]:
         rows = await self.s.execute(
@@ -267,6 +290,15 @@ class QuestionRepository(_Repo):
 
     async def get(self, question_id: int) -> RelayedQuestion | None:
         return await self.s.get(RelayedQuestion, question_id)
+
+    async def for_patient(self, patient_id: int) -> list[RelayedQuestion]:
+        """A patient's questions to the clinic, newest first."""
+        q = select(RelayedQuestion).where(RelayedQuestion.patient_id == patient_id)
+        return list(
+            await self.s.scalars(
+                q.order_by(RelayedQuestion.created_at.desc(), RelayedQuestion.id.desc())
+            )
+        )
 
     async def mark_relayed(
         self, question_id: int, staff_chat_id: int, staff_message_id: int | None, now: datetime

@@ -113,6 +113,7 @@ async def staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             msg.text or "",
             update.effective_user.id,
             s.now(),
+            staff_name=update.effective_user.full_name,
         )
         if found is None:
             return

@@ -19,7 +19,6 @@ from bot.services import staff as staff_service
 log = logging.getLogger(__name__)
 
 
-NOTE_PREVIEW = 300  # characters of a note shown in the diary
 NOTE_PIECE = 3500  # characters of a note per message (Telegram allows 4096)
 
 
@@ -149,52 +148,15 @@ async def _reply_long(update: Update, lines: list[str]) -> None:
         await update.effective_message.reply_text(message)
 
 
-async def _diary_lines(update: Update, context: ContextTypes.DEFAULT_TYPE, patient_id: int):
+async def _diary_lines(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, patient_id: int, page: int = 1
+) -> list[str]:
     s = svc(context)
     async with s.uow() as uow:
-        patient, entries = await staff_service.diary(
-            uow, patient_id, update.effective_user.id, s.now()
-        )
-    if patient is None:
+        diary = await staff_service.diary(uow, patient_id, update.effective_user.id, s.now(), page)
+    if diary is None:
         return [text("patient_unknown", id=patient_id)]
-    lines = [
-        text(
-            "patient_header",
-            name=patient.name,
-            id=patient.id,
-            contact=render.contact(patient.phone, patient.clinic_ref),
-            enrolled=patient.enrolled_on,
-            time=patient.checkin_time,
-            timezone=patient.timezone,
-            status=patient.status,
-        )
-    ]
-    if not entries:
-        lines.append(text("patient_no_entries"))
-    yn = {True: "yes", False: "no"}
-    for e in entries:
-        note = ""
-        if e.note:
-            note = f" | note: {e.note[:NOTE_PREVIEW]}"
-            if len(e.note) > NOTE_PREVIEW:  # say where it is cut, and how to read it all
-                cut = text(
-                    "note_cut", more=len(e.note) - NOTE_PREVIEW, id=patient.id, day=e.local_day
-                )
-                note += html.unescape(cut)
-        lines.append(
-            text(
-                "patient_row",
-                day=e.local_day.isoformat(),
-                leg=e.leg_pain,
-                back=e.back_pain,
-                numb=yn[e.numbness],
-                weak=yn[e.weakness],
-                red=yn[e.red_flag],
-                ex=e.exercises,
-                note=note,
-            )
-        )
-    return lines
+    return render.diary_lines(diary, s.settings)
 
 
 async def note_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -208,19 +170,21 @@ async def note_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     s = svc(context)
     async with s.uow() as uow:
-        patient, note = await staff_service.whole_note(
+        patient, entries = await staff_service.whole_notes(
             uow, int(args[0]), day, update.effective_user.id, s.now()
         )
     if patient is None:
         await update.effective_message.reply_text(text("patient_unknown", id=args[0]))
         return
-    if not note:
+    if not entries:
         await update.effective_message.reply_text(text("note_none", id=patient.id, day=day))
         return
-    header = text("note_header", name=patient.name, id=patient.id, day=day)
-    await update.effective_message.reply_text(header)
-    for piece in render.split_text(note, NOTE_PIECE):
-        await update.effective_message.reply_text(html.escape(piece, quote=False))
+    for e in entries:
+        at = render.local_time(e.created_at, patient.timezone)
+        header = text("note_header", name=patient.name, id=patient.id, day=day, at=at)
+        await update.effective_message.reply_text(header)
+        for piece in render.split_text(e.note, NOTE_PIECE):
+            await update.effective_message.reply_text(html.escape(piece, quote=False))
 
 
 def _date_arg(raw: str) -> date | None:
@@ -233,11 +197,13 @@ def _date_arg(raw: str) -> date | None:
 async def patient_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await _refuse(update, context, "patient"):
         return
-    patient_id = _id_arg(context)
-    if patient_id is None:
+    args = context.args or []
+    numbers = [int(a) for a in args if a.isdigit() and len(a) <= 9]
+    if len(numbers) != len(args) or not 1 <= len(args) <= 2:
         await update.effective_message.reply_text(text("patient_usage", command="/patient"))
         return
-    await _reply_long(update, await _diary_lines(update, context, patient_id))
+    page = numbers[1] if len(numbers) == 2 else 1
+    await _reply_long(update, await _diary_lines(update, context, numbers[0], page))
 
 
 async def alerts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -57,8 +57,11 @@ class DiaryEntry:
     numbness: bool  # numbness or tingling today
     weakness: bool  # leg weakness today
     weakness_worsening: bool  # asked only if weakness: is it getting worse quickly (hours/a day)?
-    red_flag: bool  # "Yes" on the red-flag screen (bladder/bowel, saddle numbness, both legs)
-    exercises: str  # "yes" | "partly" | "no"
+    # "Yes" on the red-flag screen (bladder/bowel, saddle numbness, both legs); None: not asked
+    # (the check-in closed on the urgent path first).
+    red_flag: bool | None
+    exercises: str | None  # "yes" | "partly" | "no"; None: not asked (closed on the urgent path)
+    at: str = ""  # local time of the check-in, "HH:MM", when a day has more than one
 
     def __post_init__(self) -> None:
         # A bad value here is a bug upstream; failing loudly beats a silently wrong alert.
@@ -66,7 +69,7 @@ class DiaryEntry:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
                 raise ValueError(f"{name} must be a whole number from 0 to 10, got {value!r}")
-        if self.exercises not in EXERCISE_ANSWERS:
+        if self.exercises is not None and self.exercises not in EXERCISE_ANSWERS:
             raise ValueError(f"exercises must be one of {EXERCISE_ANSWERS}, got {self.exercises!r}")
 
     @property
@@ -135,8 +138,8 @@ class Decision:
 def _by_day(history: Iterable[DiaryEntry], before: date) -> dict[date, DiaryEntry]:
     """Earlier entries keyed by day.
 
-    There should be one entry per day (a second check-in replaces the first); if the caller
-    passes two for a day anyway, the later one in the sequence wins, as it would in the diary.
+    A day may have several check-ins: the later one in the sequence (oldest first) counts for
+    that day, as it does in the diary.
     """
     days: dict[date, DiaryEntry] = {}
     for e in history:
@@ -173,18 +176,28 @@ def _mean(values: Sequence[int]) -> Fraction:
 
 
 def evaluate_entry(
-    history: Sequence[DiaryEntry], entry: DiaryEntry, t: Thresholds = Thresholds()
+    history: Sequence[DiaryEntry],
+    entry: DiaryEntry,
+    t: Thresholds = Thresholds(),
+    earlier_today: Sequence[DiaryEntry] = (),
 ) -> list[Decision]:
     """Decisions for today's completed check-in, urgent first, then worsening.
 
-    ``history`` holds the patient's earlier entries in any order; entries on or after
+    ``history`` holds the patient's earlier entries, oldest first; entries on or after
     ``entry.day`` are ignored (today's own entry is ``entry``; anything later is not "earlier").
+    ``earlier_today`` holds the check-ins made earlier the same day, oldest first: a rise since
+    the last of them is judged like a rise from the patient's own baseline ("6 this morning,
+    9 now"), and a nerve symptom it did not have is new.
     """
     earlier = _by_day(history, entry.day)
     decisions = _urgent(entry)
-    decisions += _pain_rise(earlier, entry, t)
+    rises = _pain_rise(earlier, entry, t)
+    if earlier_today:
+        risen = {d.rule for d in rises}
+        rises += [d for d in _rise_within_day(earlier_today[-1], entry, t) if d.rule not in risen]
+    decisions += rises
     decisions += _severe_pain_run(earlier, entry, t)
-    decisions += _new_neuro(earlier, entry)
+    decisions += _new_neuro(earlier, entry, earlier_today[-1] if earlier_today else None)
     return decisions
 
 
@@ -296,6 +309,39 @@ def _pain_rise(earlier: dict[date, DiaryEntry], entry: DiaryEntry, t: Thresholds
     return decisions
 
 
+def _rise_within_day(before: DiaryEntry, entry: DiaryEntry, t: Thresholds) -> list[Decision]:
+    """A rise since the check-in earlier the same day, by the same points-and-percent test
+    as a rise from the baseline, and under the same rule ids (one open alert per site)."""
+    decisions = []
+    for site in _SITES:
+        was, now = before.pain(site), entry.pain(site)
+        points = now - was
+        if points < t.worsening_min_points:
+            continue
+        percent = None if was == 0 else Fraction(points, was) * 100
+        if percent is not None and percent < Fraction(t.worsening_min_percent):
+            continue
+        rise = f"{points} points" + (f" ({_round(percent, 0):.0f}%)" if percent is not None else "")
+        when = f" at {before.at}" if before.at else ""
+        decisions.append(
+            Decision(
+                WORSENING,
+                f"pain_rise:{site}",
+                f"{site.capitalize()} pain {now}/10 is {rise} above the {was}/10 reported "
+                f"earlier the same day{when}.",
+                {
+                    "site": site,
+                    "pain": now,
+                    "earlier_today": was,
+                    "earlier_at": before.at or None,
+                    "points": points,
+                    "percent": None if percent is None else _r1(percent),
+                },
+            )
+        )
+    return decisions
+
+
 def _severe_pain_run(
     earlier: dict[date, DiaryEntry], entry: DiaryEntry, t: Thresholds
 ) -> list[Decision]:
@@ -333,17 +379,23 @@ def _severe_pain_run(
     ]
 
 
-def _new_neuro(earlier: dict[date, DiaryEntry], entry: DiaryEntry) -> list[Decision]:
-    """Numbness or weakness today that the most recent earlier check-in did not report.
+def _new_neuro(
+    earlier: dict[date, DiaryEntry], entry: DiaryEntry, earlier_today: DiaryEntry | None = None
+) -> list[Decision]:
+    """Numbness or weakness now that the most recent earlier check-in did not report (the one
+    earlier the same day, if there was one).
 
     A new nerve symptom means the nerve root is more irritated or compressed than before; a
     symptom that was already there is known to the clinic. With no earlier entry there is
     nothing to compare with: the first check-in is the baseline, and what it shows was seen at
     assessment, so it is not "new". (Red flags on the first check-in are still urgent.)
     """
-    if not earlier:
+    if earlier_today is not None:
+        previous = earlier_today
+    elif earlier:
+        previous = earlier[max(earlier)]
+    else:
         return []
-    previous = earlier[max(earlier)]
     new_numbness = entry.numbness and not previous.numbness
     new_weakness = entry.weakness and not previous.weakness
     if not (new_numbness or new_weakness):
@@ -357,7 +409,8 @@ def _new_neuro(earlier: dict[date, DiaryEntry], entry: DiaryEntry) -> list[Decis
         Decision(
             WORSENING,
             "new_neuro",
-            f"New {what}, not reported at the previous check-in on {previous.day.isoformat()}.",
+            f"New {what}, not reported at the previous check-in on {previous.day.isoformat()}"
+            + (f" at {previous.at}." if previous is earlier_today and previous.at else "."),
             {
                 "numbness": new_numbness,
                 "weakness": new_weakness,

@@ -1,6 +1,8 @@
-"""The daily check-in: a draft saved after every answer, then one diary entry per local day.
+"""The daily check-in: a draft saved after every answer, then a diary entry.
 
-Red flags are acted on the moment they are answered, not at the end of the flow.
+A day keeps every check-in; the latest counts for that day's rules, and a rise since an earlier
+one the same day is judged like any other. Red flags are acted on the moment they are
+answered, and the check-in closes there: the routine questions can wait.
 """
 
 from __future__ import annotations
@@ -64,7 +66,11 @@ def parse_value(step: str, raw: str) -> object | None:
     return None
 
 
-def to_diary(e: CheckinEntry | CheckinDraft) -> DiaryEntry:
+def to_diary(e: CheckinEntry | CheckinDraft, tz: str | None = None) -> DiaryEntry:
+    """The rules' view of an entry; ``tz`` (the patient's) gives its local time of day."""
+    at = ""
+    if tz is not None and isinstance(e, CheckinEntry):
+        at = local_time(e, tz)
     return DiaryEntry(
         day=e.local_day,
         leg_pain=e.leg_pain or 0,
@@ -72,9 +78,14 @@ def to_diary(e: CheckinEntry | CheckinDraft) -> DiaryEntry:
         numbness=bool(e.numbness),
         weakness=bool(e.weakness),
         weakness_worsening=bool(e.weakness_worsening),
-        red_flag=bool(e.red_flag),
-        exercises=e.exercises or "yes",
+        red_flag=e.red_flag,
+        exercises=e.exercises,
+        at=at,
     )
+
+
+def local_time(entry: CheckinEntry, tz: str) -> str:
+    return entry.created_at.astimezone(ZoneInfo(tz)).strftime("%H:%M")
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,7 @@ class Comparison:
     days: int
     leg_avg: float | None
     back_avg: float | None
+    any_before: bool = False  # any check-in on an earlier day, however long ago
 
 
 @dataclass
@@ -95,7 +107,9 @@ class Outcome:
     urgent: list[Decision] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     comparison: Comparison | None = None
-    replaced: bool = False
+    # Check-ins made earlier the same day, oldest first (the closing message names the last).
+    earlier_today: list[CheckinEntry] = field(default_factory=list)
+    closed_early: bool = False  # closed on the urgent path before the routine questions
 
 
 async def start(uow: UnitOfWork, patient: Patient, now: datetime) -> Outcome:
@@ -153,7 +167,9 @@ async def answer(
     if step in ("red_flag", "weakness_worsening") and value is True:
         urgent = await _raise_urgent(uow, patient, draft, now, thresholds)
     draft.updated_at = now
-    if step == "note":
+    if step == "note" or urgent:
+        # After a red flag the patient has been told to seek emergency care: the check-in
+        # closes with what was answered; the questions not asked stay empty.
         return await _finish(uow, patient, draft, now, thresholds, urgent)
     draft.step = next_step(draft)
     await uow.checkins.save_draft(draft)
@@ -182,7 +198,7 @@ async def note(
     draft = await uow.checkins.draft(patient.id)
     if draft is None or draft.step != "note" or draft.local_day != local_today(patient, now):
         # The next part of a long paste whose first part already closed today's check-in.
-        entry = await uow.checkins.entry_on(patient.id, local_today(patient, now))
+        entry = await uow.checkins.latest_on(patient.id, local_today(patient, now))
         if entry is not None and _continues(entry.note, entry.updated_at, now):
             entry.note += text
             entry.updated_at = now
@@ -203,16 +219,20 @@ def _continues(note: str | None, updated_at: datetime, now: datetime) -> bool:
     return bool(note) and len(note) >= NOTE_PART and now - updated_at <= NOTE_JOIN_WITHIN
 
 
-async def _history(uow: UnitOfWork, patient: Patient, before: date) -> list[CheckinEntry]:
-    entries = await uow.checkins.entries(patient.id, since=before - timedelta(days=62))
-    return [e for e in entries if e.local_day < before]
+async def _history(
+    uow: UnitOfWork, patient: Patient, day: date
+) -> tuple[list[CheckinEntry], list[CheckinEntry]]:
+    """(entries of earlier days, entries earlier on ``day``), both oldest first."""
+    entries = await uow.checkins.entries(patient.id, since=day - timedelta(days=62))
+    entries.reverse()
+    return [e for e in entries if e.local_day < day], [e for e in entries if e.local_day == day]
 
 
 async def _raise_urgent(
     uow: UnitOfWork, patient: Patient, draft: CheckinDraft, now: datetime, t: Thresholds
 ) -> list[Decision]:
     # The same pure rules as at the end of the flow, on the answers so far.
-    history = await _history(uow, patient, draft.local_day)
+    history, _ = await _history(uow, patient, draft.local_day)
     decisions = [
         d
         for d in evaluate_entry([to_diary(e) for e in history], to_diary(draft), t)
@@ -233,71 +253,66 @@ async def _finish(
     t: Thresholds,
     urgent: list[Decision],
 ) -> Outcome:
-    history = await _history(uow, patient, draft.local_day)
-    values = {
-        "leg_pain": draft.leg_pain,
-        "back_pain": draft.back_pain,
-        "numbness": draft.numbness,
-        "weakness": draft.weakness,
-        "weakness_worsening": bool(draft.weakness_worsening),
-        "red_flag": draft.red_flag,
-        "exercises": draft.exercises,
-        "note": draft.note,
-    }
-    entry = await uow.checkins.entry_on(patient.id, draft.local_day)
-    replaced = entry is not None
-    if entry is not None:
-        old = {k: getattr(entry, k) for k in values}
-        await uow.audit.record(
-            now,
-            "patient",
-            "checkin_replaced",
-            actor_id=patient.telegram_user_id,
-            patient_id=patient.id,
-            day=draft.local_day.isoformat(),
-            previous=old,
-        )
-        for k, v in values.items():
-            setattr(entry, k, v)
-        entry.updated_at = now
-    else:
-        entry = CheckinEntry(
-            patient_id=patient.id,
-            local_day=draft.local_day,
-            created_at=now,
-            updated_at=now,
-            **values,
-        )
-        await uow.checkins.add_entry(entry)
-        await uow.audit.record(
-            now,
-            "patient",
-            "checkin_saved",
-            actor_id=patient.telegram_user_id,
-            patient_id=patient.id,
-            day=draft.local_day.isoformat(),
-        )
+    history, earlier_today = await _history(uow, patient, draft.local_day)
+    entry = CheckinEntry(
+        patient_id=patient.id,
+        local_day=draft.local_day,
+        leg_pain=draft.leg_pain,
+        back_pain=draft.back_pain,
+        numbness=draft.numbness,
+        weakness=draft.weakness,
+        weakness_worsening=bool(draft.weakness_worsening),
+        red_flag=draft.red_flag,
+        exercises=draft.exercises,
+        note=draft.note,
+        created_at=now,
+        updated_at=now,
+    )
+    await uow.checkins.add_entry(entry)
+    await uow.audit.record(
+        now,
+        "patient",
+        "checkin_saved",
+        actor_id=patient.telegram_user_id,
+        patient_id=patient.id,
+        day=draft.local_day.isoformat(),
+        of_the_day=len(earlier_today) + 1,
+    )
     # Urgent rules were acted on when answered; the rest are judged on the finished entry.
+    tz = patient.timezone
     decisions = [
         d
-        for d in evaluate_entry([to_diary(e) for e in history], to_diary(entry), t)
+        for d in evaluate_entry(
+            [to_diary(e) for e in history],
+            to_diary(entry),
+            t,
+            earlier_today=[to_diary(e, tz) for e in earlier_today],
+        )
         if d.level != "urgent"
     ]
     for d in decisions:
         await raise_alert(uow, patient, d, now)
     await uow.checkins.drop_draft(patient.id)
     await uow.commit()
-    week = [e for e in history if e.local_day >= draft.local_day - timedelta(days=7)]
+    week = [e for e in _latest_per_day(history) if e.local_day >= draft.local_day - timedelta(7)]
     comparison = Comparison(
         days=len(week),
         leg_avg=round(mean(e.leg_pain for e in week), 1) if week else None,
         back_avg=round(mean(e.back_pain for e in week), 1) if week else None,
+        any_before=bool(history),
     )
     return Outcome(
         "done",
+        draft=draft,
         entry=entry,
         urgent=urgent,
         decisions=decisions,
         comparison=comparison,
-        replaced=replaced,
+        earlier_today=earlier_today,
+        closed_early=bool(urgent) and draft.step != "note",
     )
+
+
+def _latest_per_day(entries: list[CheckinEntry]) -> list[CheckinEntry]:
+    """Oldest-first entries, one per day: the day's latest."""
+    return list({e.local_day: e for e in entries}.values())

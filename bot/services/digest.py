@@ -84,7 +84,8 @@ async def build(uow: UnitOfWork, now: datetime, t: Thresholds, clinic_tz: str) -
         decisions = (
             []
             if paused
-            else evaluate_review([to_diary(e) for e in entries], today, p.enrolled_on, t)
+            # Oldest first: of a day's check-ins, the latest counts.
+            else evaluate_review([to_diary(e) for e in reversed(entries)], today, p.enrolled_on, t)
         )
         fired = {d.rule for d in decisions}
         for alert in await uow.alerts.open_alerts(p.id):

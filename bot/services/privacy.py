@@ -42,7 +42,7 @@ SOMEONE_ELSE = "someone else"
 # Columns that name a member of staff: shown by role only.
 _STAFF_FIELDS = {
     "alerts_to_the_clinic": ("acknowledged_by", "acknowledged_by_name"),
-    "questions": ("answered_by",),
+    "questions": ("answered_by", "answered_by_name"),
 }
 
 

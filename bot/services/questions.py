@@ -85,6 +85,7 @@ async def record_reply(
     answer_text: str,
     staff_id: int,
     now: datetime,
+    staff_name: str = "",
 ) -> tuple[RelayedQuestion, Patient] | None:
     q = await uow.questions.by_staff_message(staff_chat_id, staff_message_id)
     if q is None:
@@ -94,6 +95,7 @@ async def record_reply(
         return None
     q.answer = answer_text
     q.answered_by = staff_id
+    q.answered_by_name = staff_name[:100] or None
     q.answered_at = now
     await uow.audit.record(
         now,

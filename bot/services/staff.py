@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.services import reminders
-from storage.models import Alert, CheckinEntry, Patient
+from storage.models import Alert, CheckinEntry, Patient, RelayedQuestion
 from storage.uow import UnitOfWork
 
 
@@ -43,31 +43,62 @@ async def patient_rows(uow: UnitOfWork) -> list[PatientRow]:
     return rows
 
 
+@dataclass(frozen=True)
+class DiaryPage:
+    """One page of a patient's whole record for clinicians, newest first: check-ins (with
+    their notes), alerts (and who acknowledged them) and questions to the clinic (with the
+    answers), interleaved by time."""
+
+    patient: Patient
+    items: list[CheckinEntry | Alert | RelayedQuestion]
+    page: int
+    pages: int
+
+
+DIARY_PAGE = 15  # items per page: about one Telegram message
+
+
+def _when(item: CheckinEntry | Alert | RelayedQuestion) -> datetime:
+    return item.created_at
+
+
 async def diary(
-    uow: UnitOfWork, patient_id: int, staff_id: int, now: datetime, limit: int = 14
+    uow: UnitOfWork, patient_id: int, staff_id: int, now: datetime, page: int = 1
+) -> DiaryPage | None:
+    """A page of the patient's record (1 is the newest); the view is audited."""
+    patient = await uow.patients.get(patient_id)
+    if patient is None:
+        return None
+    items: list[CheckinEntry | Alert | RelayedQuestion] = [
+        *await uow.checkins.entries(patient_id),
+        *await uow.alerts.for_patient(patient_id),
+        *await uow.questions.for_patient(patient_id),
+    ]
+    items.sort(key=_when, reverse=True)
+    pages = max(1, -(-len(items) // DIARY_PAGE))
+    page = min(max(page, 1), pages)
+    await uow.audit.record(
+        now, "staff", "diary_viewed", actor_id=staff_id, patient_id=patient_id, page=page
+    )
+    await uow.commit()
+    start = (page - 1) * DIARY_PAGE
+    return DiaryPage(patient, items[start : start + DIARY_PAGE], page, pages)
+
+
+async def whole_notes(
+    uow: UnitOfWork, patient_id: int, day: date, staff_id: int, now: datetime
 ) -> tuple[Patient | None, list[CheckinEntry]]:
+    """The day's check-ins that have a note, oldest first, to show the notes in full (the
+    diary shows a preview); the view is audited."""
     patient = await uow.patients.get(patient_id)
     if patient is None:
         return None, []
-    entries = await uow.checkins.entries(patient_id, limit=limit)
-    await uow.audit.record(now, "staff", "diary_viewed", actor_id=staff_id, patient_id=patient_id)
-    await uow.commit()
-    return patient, entries
-
-
-async def whole_note(
-    uow: UnitOfWork, patient_id: int, day: date, staff_id: int, now: datetime
-) -> tuple[Patient | None, str | None]:
-    """A diary note in full (the diary shows a preview); the view is audited."""
-    patient = await uow.patients.get(patient_id)
-    if patient is None:
-        return None, None
-    entry = await uow.checkins.entry_on(patient_id, day)
+    entries = await uow.checkins.entries(patient_id, day=day)
     await uow.audit.record(
         now, "staff", "note_viewed", actor_id=staff_id, patient_id=patient_id, day=day.isoformat()
     )
     await uow.commit()
-    return patient, entry.note if entry is not None else None
+    return patient, [e for e in reversed(entries) if e.note]
 
 
 async def open_alerts(uow: UnitOfWork) -> list[tuple[Alert, Patient]]:

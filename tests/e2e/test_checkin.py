@@ -66,17 +66,27 @@ async def test_a_full_checkin_is_stored_as_one_entry_with_every_answer(api, bot,
     assert len(question_msgs) == 1
 
 
-async def test_second_checkin_same_day_replaces_and_audits(api, bot, db):
+async def test_a_second_checkin_the_same_day_keeps_both_and_compares_them(api, bot, db):
     first = await join(api, PATIENT, "Sam Taylor")
-    await checkin(api, PATIENT, first, leg=5, back=5)
+    closing = await checkin(api, PATIENT, first, leg=2, back=1, note="morning: stiff")
+    assert "first entry" in closing["text"]
     q = await start_checkin(api, PATIENT)
-    closing = await checkin(api, PATIENT, q, leg=2, back=1)
-    assert "replaces" in closing["text"]
+    closing = await checkin(api, PATIENT, q, leg=6, back=2, note="evening: worse after driving")
+    assert "first entry" not in closing["text"]
+    assert "you gave leg pain 2/10 and back pain 1/10; now it is leg 6/10" in closing["text"]
     rows = await entries(db)
-    assert [(r["leg_pain"], r["back_pain"]) for r in rows] == [(2, 1)]
-    assert (
-        await db.scalar("SELECT count(*) FROM audit_events WHERE action = 'checkin_replaced'") == 1
-    )
+    assert [(r["leg_pain"], r["back_pain"], r["note"]) for r in rows] == [
+        (2, 1, "morning: stiff"),
+        (6, 2, "evening: worse after driving"),
+    ]
+    # 2 this morning, 6 now: a worsening like any other, said in the alert.
+    alert = await api.wait_for_message(CLINIC_CHAT, lambda m: "Worsening" in m["text"])
+    assert "6/10 is 4 points (200%) above the 2/10 reported earlier the same day" in alert["text"]
+    assert "let the clinic know" in closing["text"]
+    # Both appear in the diary, with their notes.
+    pid = await db.scalar("SELECT id FROM patients")
+    diary = await say(api, STAFF, f"/patient {pid}", chat_id=CLINIC_CHAT, contains="Sam")
+    assert "morning: stiff" in diary["text"] and "evening: worse after driving" in diary["text"]
 
 
 async def test_worsening_over_days_raises_exactly_one_routine_alert(api, bot, db):
@@ -121,13 +131,16 @@ async def test_red_flag_mid_checkin_advice_first_and_urgent_alert(api, bot, db):
     assert "urgent medical help" in advice["text"] and "999" in advice["text"]
     alert = await api.wait_for_message(CLINIC_CHAT, lambda m: "URGENT" in m["text"])
     assert "Sam Taylor" in alert["text"]
-    # The check-in carries on below the advice.
-    nxt = await api.wait_for_message(
-        PATIENT, lambda m: "exercises" in m["text"], after=advice["message_id"]
+    # The check-in closes below the advice: no routine questions after "go to A&E now".
+    closing = await api.wait_for_message(
+        PATIENT, lambda m: "stopped the check-in" in m["text"], after=advice["message_id"]
     )
-    m = await press(api, PATIENT, nxt, "Yes", contains="anything else")
-    await press(api, PATIENT, m, "No note", contains="saved")
-    assert bool((await entries(db))[0]["red_flag"]) is True
+    assert "clinic has been alerted" in closing["text"] and not closing.get("reply_markup")
+    assert not [m for m in api.messages(PATIENT) if "exercises" in m["text"].lower()]
+    row = (await entries(db))[0]
+    assert bool(row["red_flag"]) is True and row["exercises"] is None and row["note"] is None
+    assert (row["leg_pain"], row["back_pain"]) == (4, 3)
+    assert await db.scalar("SELECT count(*) FROM checkin_drafts") == 0
 
 
 async def test_red_flag_in_free_text_during_a_flow_wins(api, bot, db):
@@ -353,8 +366,11 @@ async def test_closing_message_after_a_red_flag_repeats_the_urgent_advice(api, b
     await api.press(PATIENT, m, "Yes")
     advice = await api.wait_for_message(PATIENT, after=after)
     assert "You told me: you answered Yes to one of the safety questions." in advice["text"]
-    m = await api.wait_for_message(PATIENT, lambda x: "exercises" in x["text"], after=after)
-    m = await press(api, PATIENT, m, "No", contains="anything else")
-    closing = await press(api, PATIENT, m, "No note", contains="saved")
-    assert "needs urgent medical attention" in closing["text"]
+    closing = await api.wait_for_message(
+        PATIENT, lambda x: "stopped the check-in" in x["text"], after=advice["message_id"]
+    )
+    assert "follow the advice I sent above and get help now" in closing["text"]
     assert "next check-in is tomorrow" not in closing["text"]
+    # The question message now shows the answers given, without buttons.
+    question = next(x for x in api.messages(PATIENT) if x["message_id"] == m["message_id"])
+    assert "red flags yes" in question["text"] and not question.get("reply_markup")

@@ -3,8 +3,11 @@ person, reaching the patient, escalation beyond the group, and a diary that keep
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+
 from tests.e2e.conftest import CLINIC_CHAT, STAFF
-from tests.e2e.helpers import LINK_RE, press, say
+from tests.e2e.helpers import LINK_RE, join, press, say
 
 PATIENT, STRANGER = 6001, 6002
 
@@ -85,3 +88,67 @@ async def test_a_bad_phone_number_is_explained_and_no_invite_is_made(api, bot, d
     msg = await say(api, STAFF, "/invite Sam Taylor | call me | RB-1", chat_id=CLINIC_CHAT)
     assert "phone number does not look right" in msg["text"]
     assert await db.scalar("SELECT count(*) FROM invites") == 0
+
+
+async def test_the_diary_shows_every_check_in_alert_and_question_paginated_and_audited(
+    api, bot, db
+):
+    await join(api, PATIENT, "Sam Taylor")
+    await say(api, PATIENT, "/cancel")
+    pid = await db.scalar("SELECT id FROM patients")
+    now = datetime.now(UTC)
+    for i in range(20):  # 20 days of check-ins, two on the newest day
+        day = now - timedelta(days=i)
+        await db.execute(
+            "INSERT INTO checkin_entries (patient_id, local_day, leg_pain, back_pain, numbness,"
+            " weakness, weakness_worsening, red_flag, exercises, note, created_at, updated_at)"
+            " VALUES (:p, :d, :leg, 2, false, false, false, false, 'yes', :note, :t, :t)",
+            p=pid,
+            d=day.date(),
+            leg=i % 10,
+            note=f"note of day {i}",
+            t=day - timedelta(hours=1),
+        )
+    await db.execute(
+        "INSERT INTO checkin_entries (patient_id, local_day, leg_pain, back_pain, numbness,"
+        " weakness, weakness_worsening, red_flag, exercises, note, created_at, updated_at)"
+        " VALUES (:p, :d, 9, 3, false, true, true, null, null, null, :t, :t)",
+        p=pid,
+        d=now.date(),
+        t=now - timedelta(minutes=5),
+    )
+    await db.execute(
+        "INSERT INTO alerts (patient_id, level, rule, reason, figures, status, created_at,"
+        " updated_at, sends, acknowledged_by, acknowledged_by_name, acknowledged_at) VALUES"
+        " (:p, 'urgent', 'weakness_worsening', 'Leg weakness getting worse quickly.', '{}',"
+        " 'acknowledged', :t, :t, 1, :s, 'Dana Physio', :t)",
+        p=pid,
+        t=now - timedelta(minutes=4),
+        s=STAFF,
+    )
+    await db.execute(
+        "INSERT INTO relayed_questions (patient_id, question, created_at, answer, answered_by,"
+        " answered_by_name, answered_at) VALUES (:p, 'Can I swim?', :t, 'Yes, gently.', :s,"
+        " 'Dana Physio', :t)",
+        p=pid,
+        t=now - timedelta(days=2, hours=3),
+        s=STAFF,
+    )
+    first = await say(api, STAFF, f"/patient {pid}", chat_id=CLINIC_CHAT, contains="Page 1 of 2")
+    text = first["text"]
+    assert "leg 9 back 3" in text and "red flag not asked | exercises not asked" in text
+    assert "urgent alert: Leg weakness getting worse quickly. (acknowledged by Dana Physio" in text
+    assert "“Can I swim?” Answered by Dana Physio" in text and "“Yes, gently.”" in text
+    assert "note of day 0" in text and "Older entries: /patient" in text
+    second = await say(api, STAFF, f"/patient {pid} 2", chat_id=CLINIC_CHAT, contains="Page 2 of 2")
+    assert "note of day 19" in second["text"] and "note of day 0" not in second["text"]
+    shown = first["text"] + second["text"]
+    assert all(f"note of day {i}" in shown for i in range(20))
+    views = await db.rows(
+        "SELECT actor_id, details FROM audit_events WHERE action = 'diary_viewed' ORDER BY id"
+    )
+    assert [(v["actor_id"], _page(v["details"])) for v in views] == [(STAFF, 1), (STAFF, 2)]
+
+
+def _page(details) -> int:
+    return (json.loads(details) if isinstance(details, str) else details)["page"]

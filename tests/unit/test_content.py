@@ -69,6 +69,12 @@ SAMPLE = {
     "old": 2,
     "phone": "+44 7700 900123",
     "ref": "RB-1042",
+    "leg0": 6,
+    "page": 1,
+    "pages": 3,
+    "next": 2,
+    "state": "(open)",
+    "back0": 4,
 }
 BUTTONS = {k for k in messages() if k.startswith("btn_")}
 

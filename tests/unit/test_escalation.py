@@ -903,3 +903,63 @@ def test_default_thresholds_are_the_design_defaults():
         review_skipped_days=5,
         review_skipped_window=7,
     )
+
+
+# --- a day with more than one check-in ---------------------------------------------------------
+
+
+def test_a_rise_since_this_mornings_check_in_is_a_worsening_like_any_other():
+    # A rough week at 8 (9 is no rise on that baseline); 6 this morning, 9 now: 3 points and
+    # 50% above the morning.
+    history = days(range(-7, 0), leg=8)
+    morning = DiaryEntry(**{**vars(entry(0, leg=6)), "at": "08:10"})
+    now = entry(0, leg=9)
+    decisions = evaluate_entry(history, now, earlier_today=[morning])
+    rise = [d for d in decisions if d.rule == "pain_rise:leg"]
+    assert len(rise) == 1
+    assert "9/10 is 3 points (50%) above the 6/10 reported earlier the same day at 08:10" in (
+        rise[0].reason
+    )
+    assert rise[0].figures["earlier_today"] == 6
+
+
+def test_a_small_rise_within_the_day_is_not_a_worsening():
+    history = days(range(-7, 0), leg=6)
+    assert evaluate_entry(history, entry(0, leg=7), earlier_today=[entry(0, leg=6)]) == []
+
+
+def test_a_rise_above_the_baseline_is_reported_once_even_with_a_morning_check_in():
+    # 2 all week, 3 this morning, 6 now: above both; one decision for the leg, from the baseline.
+    history = days(range(-7, 0), leg=2)
+    decisions = evaluate_entry(history, entry(0, leg=6), earlier_today=[entry(0, leg=3)])
+    assert rules(decisions) == ["pain_rise:leg"]
+    assert "baseline" in decisions[0].reason
+
+
+def test_numbness_that_started_since_this_morning_is_new():
+    history = days(range(-3, 0))
+    decisions = evaluate_entry(history, entry(0, numb=True), earlier_today=[entry(0)])
+    assert rules(decisions) == ["new_neuro"]
+
+
+def test_numbness_reported_this_morning_is_not_new_again_tonight():
+    history = days(range(-3, 0))
+    assert evaluate_entry(history, entry(0, numb=True), earlier_today=[entry(0, numb=True)]) == []
+
+
+def test_the_later_check_in_of_a_day_is_the_one_that_counts_for_later_days():
+    # Yesterday: 9 in the morning, 2 at night (later wins); today 9 is no "severe run".
+    history = [entry(-1, leg=9), entry(-1, leg=2)]
+    assert "severe_pain_run" not in rules(evaluate_entry(history, entry(0, leg=9)))
+    history = [entry(-1, leg=2), entry(-1, leg=9)]
+    assert "severe_pain_run" in rules(evaluate_entry(history, entry(0, leg=9)))
+
+
+def test_questions_not_asked_after_a_red_flag_are_not_counted_as_answers():
+    closed = DiaryEntry(**{**vars(entry(0, flag=True)), "exercises": None})
+    assert rules(evaluate_entry([], closed)) == ["red_flag"]
+    enrolled = TODAY - timedelta(days=30)
+    unasked = [DiaryEntry(**{**vars(entry(o)), "exercises": None}) for o in range(-7, 0)]
+    assert "exercises_skipped" not in rules(evaluate_review(unasked, TODAY, enrolled))
+    said_no = days(range(-7, 0), ex="no")
+    assert "exercises_skipped" in rules(evaluate_review(said_no, TODAY, enrolled))

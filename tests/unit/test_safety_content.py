@@ -125,7 +125,7 @@ def test_urgent_advice_says_now_and_how_to_go():
     advice = snippets()["emergency_advice"].lower()
     assert "mild or come and go" in advice and "do not drive yourself" in advice
     assert "sciatica" in advice
-    for key in ("urgent_advice", "urgent_advice_unregistered", "next_urgent"):
+    for key in ("urgent_advice", "urgent_advice_unregistered", "checkin_closed_urgent"):
         assert " now" in MSG[key] and "today" not in MSG[key].lower(), key
 
 

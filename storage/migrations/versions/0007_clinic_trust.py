@@ -5,6 +5,7 @@
   which the patient row keeps once they join.
 - A day keeps every check-in: the one-entry-per-day constraint becomes an index. The red-flag
   and exercise answers may be missing: a check-in closed on the urgent path does not ask them.
+- A relayed question keeps the name of the clinician who answered it, for the diary.
 - An outbox row may edit a message already sent (``edit_message_id``): the copies of an alert
   are edited when it is acknowledged anywhere.
 
@@ -40,9 +41,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("edit_message_id", sa.BigInteger(), nullable=True))
+    with op.batch_alter_table("relayed_questions") as batch:
+        batch.add_column(sa.Column("answered_by_name", sa.String(100), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("relayed_questions") as batch:
+        batch.drop_column("answered_by_name")
     with op.batch_alter_table("outbox") as batch:
         batch.drop_column("edit_message_id")
     op.drop_index("ix_checkin_entries_patient_day", table_name="checkin_entries")
