@@ -174,6 +174,11 @@ class OutboxRepository:
         # The most urgent priority queued in this unit of work (the sender is woken for it).
         self.most_urgent: int | None = None
 
+    async def forget_body(self, outbox_id: int) -> None:
+        await self.s.execute(
+            update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(body=None)
+        )
+
     async def add(
         self,
         *,

@@ -172,9 +172,9 @@ class CheckinRepository(_Repo):
 
     async def count(self, patient_id: int) -> int:
         return await self.s.scalar(
-            select(func.count()).select_from(CheckinEntry).where(
-                CheckinEntry.patient_id == patient_id
-            )
+            select(func.count())
+            .select_from(CheckinEntry)
+            .where(CheckinEntry.patient_id == patient_id)
         )
 
 

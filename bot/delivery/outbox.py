@@ -45,7 +45,7 @@ FAST_LANE = Priority.ALERT
 FAST_BATCH = 20
 BULK_BATCH = 500
 REMINDER_KINDS = ("checkin", "nudge", "exercise")
-CLINIC_KINDS = ("alert", "relay", "digest", "notice")
+CLINIC_KINDS = ("alert", "relay", "digest", "notice", "erased")
 # Given up after this many transient failures; the others are retried until delivered.
 MAX_ATTEMPTS = {"checkin": 5, "nudge": 5, "exercise": 5, "digest": 50}
 
@@ -220,7 +220,7 @@ class Outbox:
                         return Result(row, "sent", message_id=alert.telegram_message_id)
                     if "not found" not in exc.message.lower():
                         raise
-        else:  # relay, staff_reply, to_patient, digest, notice: written when queued
+        else:  # relay, staff_reply, to_patient, digest, notice, erased: written when queued
             body = row.body
         message_id = await self.sender.send_push(chat_id, body, markup, priority)
         return Result(row, "sent", message_id=message_id)
@@ -295,6 +295,8 @@ class Outbox:
                     await self._after_sent(uow, r, now)
                 elif r.row.kind == "staff_reply" and r.outcome in ("blocked", "failed"):
                     await self._tell_staff(uow, r, "relay_not_delivered", why=r.detail, now=now)
+                elif r.row.kind == "erased" and r.outcome in ("blocked", "failed"):
+                    await uow.outbox.forget_body(r.row.id)
             await uow.session.commit()
 
     async def _after_sent(self, uow: UnitOfWork, r: Result, now) -> None:
@@ -326,6 +328,9 @@ class Outbox:
             )
         elif row.kind == "staff_reply":
             await self._tell_staff(uow, r, "relay_delivered", now=now)
+        elif row.kind == "erased":
+            # Who erased their data is for the clinic chat, not for the bot to keep.
+            await uow.outbox.forget_body(row.id)
 
     async def _tell_staff(self, uow: UnitOfWork, r: Result, key: str, now, why=None) -> None:
         patient = await uow.patients.get(r.row.patient_id) if r.row.patient_id else None

@@ -39,8 +39,16 @@ async def deleteme_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         )
         return
     uid = update.effective_user.id
+    async with s.uow() as uow:
+        patient = await uow.patients.by_user(uid)
+        waits = patient is not None and await privacy.erasure_waits(uow, patient)
+    if waits:
+        await update.effective_message.reply_text(
+            text("deleteme_urgent_open", clinic=s.settings.clinic_name)
+        )
+        return
     await update.effective_message.reply_text(
-        text("deleteme_confirm"),
+        text("deleteme_confirm", clinic=s.settings.clinic_name),
         reply_markup=InlineKeyboardMarkup(
             [
                 [
@@ -64,8 +72,10 @@ async def deleteme_button(update: Update, context, owner: str, answer: str) -> N
         await query.edit_message_text(text("deleteme_kept"))
         return
     async with s.uow() as uow:
-        erased = await privacy.erase(uow, update.effective_user.id, s.now())
-    if not erased:
+        result = await privacy.erase(uow, update.effective_user.id, s.now())
+    if result == "urgent_open":  # an urgent alert was raised after the question was asked
+        await query.edit_message_text(text("deleteme_urgent_open", clinic=s.settings.clinic_name))
+    elif result == "not_registered":
         await query.edit_message_text(text("stale_button"))
-        return
-    await query.edit_message_text(text("deleteme_done", clinic=s.settings.clinic_name))
+    else:
+        await query.edit_message_text(text("deleteme_done", clinic=s.settings.clinic_name))

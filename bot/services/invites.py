@@ -19,6 +19,7 @@ from storage.uow import UnitOfWork
 
 MAX_NAME = 100
 MAX_REF = 32
+REVOKED_NAME = "(replaced)"
 # What people type for a phone number: digits, spaces, "+", "-", ".", brackets. 7 to 15 digits
 # (15 is the international maximum, E.164).
 PHONE_RE = re.compile(r"^\+?[\d\s\-.()]+$")
@@ -161,6 +162,9 @@ async def reissue(
         phone=old.phone,
         clinic_ref=old.clinic_ref,
     )
+    # The revoked invite is needed only to say "replaced" to whoever opens it: it forgets
+    # whose it was (the new one carries the details, and is erased with the patient).
+    old.name, old.phone, old.clinic_ref = REVOKED_NAME, None, None
     await uow.audit.record(
         now, "staff", "invite_reissued", actor_id=created_by, invite_id=new.id, replaces=old.id
     )

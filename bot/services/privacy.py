@@ -12,6 +12,9 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, select
 
+from bot.content import text
+from bot.delivery.limiter import Priority
+from bot.render import contact
 from storage.models import (
     Alert,
     AuditEvent,
@@ -25,6 +28,8 @@ from storage.models import (
     Reminder,
 )
 from storage.uow import UnitOfWork
+
+ERASED_NOTICE = "erased"  # the outbox kind of the message that tells the clinic
 
 
 def _row(obj, skip: tuple[str, ...] = ()) -> dict:
@@ -98,12 +103,34 @@ async def export(uow: UnitOfWork, patient: Patient, now: datetime) -> bytes:
     return json.dumps(data, default=_default, indent=2, ensure_ascii=False).encode()
 
 
-async def erase(uow: UnitOfWork, telegram_user_id: int, now: datetime) -> bool:
+async def erasure_waits(uow: UnitOfWork, patient: Patient) -> bool:
+    """True while an urgent alert for the patient is open: the clinic must be able to see what
+    was reported, and contact them, before it is erased."""
+    return any(a.level == "urgent" for a in await uow.alerts.open_alerts(patient.id))
+
+
+async def erase(uow: UnitOfWork, telegram_user_id: int, now: datetime) -> str:
+    """Erase everything about a patient: 'erased', 'not_registered', or 'urgent_open' (nothing
+    erased yet: see :func:`erasure_waits`). The clinic chat is told who left, in a message
+    whose text the outbox forgets once it is sent; one audit event without personal data
+    records that an erasure happened."""
     patient = await uow.patients.by_user(telegram_user_id)
     if patient is None:
-        return False
+        return "not_registered"
+    if await erasure_waits(uow, patient):
+        await uow.audit.record(
+            now, "patient", "erasure_deferred", actor_id=telegram_user_id, patient_id=patient.id
+        )
+        await uow.commit()
+        return "urgent_open"
     s = uow.session
     pid, chat_id = patient.id, patient.chat_id
+    notice = text(
+        "erased_notice",
+        name=patient.name,
+        id=pid,
+        contact=contact(patient.phone, patient.clinic_ref),
+    )
     # Children first, so this does not depend on the database enforcing ON DELETE CASCADE.
     for model in (
         CheckinDraft,
@@ -121,8 +148,10 @@ async def erase(uow: UnitOfWork, telegram_user_id: int, now: datetime) -> bool:
     invite_id = patient.invite_id
     await s.delete(patient)
     await s.flush()
-    if invite_id is not None:
-        await s.execute(delete(Invite).where(Invite.id == invite_id))
+    # Their invite, and any other link they opened, hold their name.
+    await s.execute(
+        delete(Invite).where((Invite.id == invite_id) | (Invite.claimed_by == telegram_user_id))
+    )
     await uow.conversations.drop(telegram_user_id)
     await uow.inbox.erase_chat(chat_id)  # their messages as received
     # Events the patient caused before they had a patient id (e.g. a cancelled flow).
@@ -132,5 +161,13 @@ async def erase(uow: UnitOfWork, telegram_user_id: int, now: datetime) -> bool:
         )
     )
     await uow.audit.record(now, "patient", "patient_erased")
+    await uow.outbox.add(
+        kind=ERASED_NOTICE,
+        priority=Priority.ANSWER,
+        chat_id=0,  # the clinic chat
+        dedupe_key=f"erased:{pid}",
+        send_at=now,
+        body=notice,
+    )
     await uow.commit()
-    return True
+    return "erased"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from tests.e2e.conftest import CLINIC_CHAT, STAFF
@@ -118,3 +119,15 @@ def staff_alerts(api) -> list[dict]:
     return [
         m for m in api.messages(CLINIC_CHAT) if "URGENT" in m["text"] or "Worsening" in m["text"]
     ]
+
+
+async def answer_to(api, query_id: str, timeout: float = 10.0) -> dict:
+    """The bot's answer to a button press (answerCallbackQuery): once it has come, the press
+    has been handled, whatever it changed."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        for answer in api.callback_answers():
+            if answer["callback_query_id"] == query_id:
+                return answer
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no answer to button press {query_id}")

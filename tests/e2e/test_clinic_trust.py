@@ -3,6 +3,7 @@ person, reaching the patient, escalation beyond the group, and a diary that keep
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -152,3 +153,46 @@ async def test_the_diary_shows_every_check_in_alert_and_question_paginated_and_a
 
 def _page(details) -> int:
     return (json.loads(details) if isinstance(details, str) else details)["page"]
+
+
+async def test_erasure_waits_for_an_open_urgent_alert_then_the_clinic_is_told(api, bot, db):
+    msg = await say(
+        api, STAFF, "/invite Sam Taylor | | RB-1042", chat_id=CLINIC_CHAT, contains="t.me/"
+    )
+    code = LINK_RE.search(msg["text"]).group(2)
+    api.add_user(PATIENT, "Sam")
+    consent = await say(api, PATIENT, f"/start {code}", contains="Do you agree")
+    assert "The clinic keeps what it has already put in your health record" in consent["text"]
+    asked = await press(api, PATIENT, consent, "I agree", contains="what time")
+    tz = await press(api, PATIENT, asked, "09:00", contains="time zone")
+    await press(api, PATIENT, tz, "Use Europe/London", contains="all set")
+    await say(api, PATIENT, "/cancel")
+    await api.send_text(PATIENT, "I can't feel when I need to pee")
+    alert = await api.wait_for_message(CLINIC_CHAT, lambda m: "URGENT" in m["text"])
+    # While the urgent alert is open, nothing is erased and no erase button is offered.
+    wait = await say(api, PATIENT, "/deleteme", contains="can't erase your data just yet")
+    assert not wait.get("reply_markup")
+    assert await db.scalar("SELECT count(*) FROM checkin_drafts") == 0
+    assert await db.scalar("SELECT count(*) FROM patients") == 1
+    await press(api, STAFF, alert, "Acknowledge", chat_id=CLINIC_CHAT, contains="Acknowledged by")
+    confirm = await say(api, PATIENT, "/deleteme", contains="permanently erase")
+    assert "What Riverside Physio keeps" in confirm["text"]
+    after = api.messages(CLINIC_CHAT)[-1]["message_id"]
+    await press(api, PATIENT, confirm, "Yes, erase everything", contains="clinic has been told")
+    told = await api.wait_for_message(
+        CLINIC_CHAT, lambda m: "erased their data" in m["text"], after=after
+    )
+    assert "Sam Taylor" in told["text"] and "RB-1042" in told["text"]
+    assert await db.scalar("SELECT count(*) FROM patients") == 0
+    assert await db.scalar("SELECT count(*) FROM invites") == 0
+    # What remains: one audit entry without personal data, and the notice without its text.
+    for _ in range(100):
+        if await db.scalar("SELECT count(*) FROM outbox WHERE body IS NOT NULL") == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert await db.scalar("SELECT count(*) FROM outbox WHERE body IS NOT NULL") == 0
+    events = await db.rows("SELECT actor_id, patient_id, action, details FROM audit_events")
+    erased = [dict(e) for e in events if e["action"] == "patient_erased"]
+    assert len(erased) == 1 and erased[0]["actor_id"] is None and erased[0]["patient_id"] is None
+    dump = json.dumps([dict(e) for e in events], default=str)
+    assert "Sam" not in dump and "RB-1042" not in dump and str(PATIENT) not in dump

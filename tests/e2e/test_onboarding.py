@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from tests.e2e.conftest import CLINIC_CHAT, NOT_STAFF, STAFF, TOKEN
-from tests.e2e.helpers import invite, join, last_id, press, say
+from tests.e2e.helpers import answer_to, invite, join, last_id, press, say
 
 PATIENT = 5001
 
@@ -90,9 +90,10 @@ async def test_declined_consent_stores_nothing_and_keeps_the_invite(api, bot, db
     assert await db.scalar("SELECT count(*) FROM patients") == 0
     assert await db.scalar("SELECT count(*) FROM conversations") == 0
     # The stale consent button is refused politely; the invite still works later.
-    await api.press_button(PATIENT, consent, consent_data(consent, "I agree"))
-    await asyncio.sleep(0.5)
+    stale = await api.press_button(PATIENT, consent, consent_data(consent, "I agree"))
+    assert "expired" in (await answer_to(api, stale))["text"]
     assert await db.scalar("SELECT count(*) FROM patients") == 0
+    assert await db.scalar("SELECT count(*) FROM conversations") == 0
     again = await say(api, PATIENT, f"/start {code}", contains="Do you agree")
     assert again["reply_markup"]
 
@@ -210,8 +211,8 @@ async def test_mydata_sends_the_patients_own_data_and_deleteme_really_erases(api
     assert typed[0].startswith("/start ") and "/mydata" in typed
     # Someone else pressing the erase button (forged) changes nothing.
     confirm = await say(api, PATIENT, "/deleteme", contains="permanently erase")
-    await api.press_button(PATIENT, confirm, "dm:999:yes")
-    await asyncio.sleep(0.5)
+    forged = await api.press_button(PATIENT, confirm, "dm:999:yes")
+    assert "expired" in (await answer_to(api, forged))["text"]
     assert await db.scalar("SELECT count(*) FROM patients") == 1
     await press(api, PATIENT, confirm, "Yes, erase everything", contains="erased")
     for table in (

@@ -99,6 +99,8 @@ async def test_a_reissued_invite_revokes_the_old_link_and_keeps_the_details(db):
         result = await invites.reissue(uow, old.id, created_by=1, now=NOW, valid_days=14)
         await uow.commit()
         assert (await invites.open_link(uow, old.code, 501, NOW))[1] == "revoked"
+        forgotten = await uow.invites.get(old.id)
+        assert (forgotten.name, forgotten.phone, forgotten.clinic_ref) == ("(replaced)", None, None)
         invite, problem = await invites.open_link(uow, result.invite.code, 501, NOW)
     assert problem == ""
     assert (invite.name, invite.phone, invite.clinic_ref) == (
