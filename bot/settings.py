@@ -11,7 +11,7 @@ from datetime import time
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.rules.escalation import Thresholds
@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     clinic_timezone: str = "Europe/London"
     clinic_name: str = "the clinic"
     alert_renotify_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # An urgent alert nobody has acknowledged this long also goes privately to each on-call
+    # clinician, and again every ALERT_RENOTIFY_MINUTES until acknowledged (a fraction of a
+    # minute is allowed for tests).
+    alert_escalate_minutes: float = Field(default=30, gt=0, le=24 * 60)
+    # Who gets those private copies; empty: everyone on CLINIC_STAFF_IDS.
+    clinic_oncall_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     # "Is this happening now?" about a possible red flag: unanswered this long, the clinic is
     # alerted (a fraction of a minute is allowed for tests).
     red_flag_confirm_minutes: float = Field(default=10, gt=0, le=60)
@@ -69,7 +75,7 @@ class Settings(BaseSettings):
     # Tests only: while this file exists, stored updates are not handled (a crash window).
     inbox_hold_file: str | None = None
 
-    @field_validator("clinic_staff_ids", mode="before")
+    @field_validator("clinic_staff_ids", "clinic_oncall_ids", mode="before")
     @classmethod
     def _parse_ids(cls, value: object) -> object:
         if isinstance(value, str):
@@ -77,6 +83,14 @@ class Settings(BaseSettings):
             return frozenset(int(p) for p in parts)
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("clinic_oncall_ids")
+    @classmethod
+    def _oncall_are_staff(cls, value: frozenset[int], info: ValidationInfo) -> frozenset[int]:
+        # An on-call clinician who is not on the staff list could not acknowledge the alert.
+        if not value <= info.data.get("clinic_staff_ids", frozenset()):
+            raise ValueError("every id must also be in CLINIC_STAFF_IDS")
         return value
 
     @field_validator("clinic_timezone")
@@ -132,6 +146,10 @@ class Settings(BaseSettings):
             review_skipped_days=self.review_skipped_days,
             review_skipped_window=self.review_skipped_window,
         )
+
+    @property
+    def oncall_ids(self) -> frozenset[int]:
+        return self.clinic_oncall_ids or self.clinic_staff_ids
 
     def is_staff(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.clinic_staff_ids

@@ -179,6 +179,19 @@ class OutboxRepository:
             update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(body=None)
         )
 
+    async def sent_copies(self, kinds: tuple[str, ...], ref_id: int) -> set[tuple[int, int]]:
+        """(chat_id, message_id) of every message of these kinds about ``ref_id`` that was
+        sent (chat_id 0: the clinic chat)."""
+        rows = await self.s.execute(
+            select(OutboxMessage.chat_id, OutboxMessage.message_id).where(
+                OutboxMessage.kind.in_(kinds),
+                OutboxMessage.ref_id == ref_id,
+                OutboxMessage.status == "sent",
+                OutboxMessage.message_id.is_not(None),
+            )
+        )
+        return {(chat_id, message_id) for chat_id, message_id in rows}
+
     async def add(
         self,
         *,

@@ -211,6 +211,13 @@ class AlertRepository(_Repo):
         )
         return [(alert, patient) for alert, patient in rows]
 
+    async def open_urgent_since(self, before: datetime) -> list[Alert]:
+        """Open urgent alerts raised at or before ``before``."""
+        q = select(Alert).where(
+            Alert.status == "open", Alert.level == "urgent", Alert.created_at <= before
+        )
+        return list(await self.s.scalars(q))
+
     async def for_patient(self, patient_id: int) -> list[Alert]:
         """Every alert raised for a patient, newest first."""
         q = select(Alert).where(Alert.patient_id == patient_id)

@@ -33,7 +33,13 @@ from bot.exercises import library
 from bot.render import button
 from bot.sender import Sender, retry_after_seconds
 from bot.services import reminders
-from bot.services.alerts import alert_purpose, queue_alert_message
+from bot.services.alerts import (
+    ALERT_EDIT,
+    ONCALL,
+    alert_purpose,
+    queue_alert_message,
+    queue_escalations,
+)
 from bot.settings import Settings
 from storage.models import Alert
 from storage.uow import UnitOfWork
@@ -46,6 +52,9 @@ FAST_BATCH = 20
 BULK_BATCH = 500
 REMINDER_KINDS = ("checkin", "nudge", "exercise")
 CLINIC_KINDS = ("alert", "relay", "digest", "notice", "erased")
+# Messages to clinicians in private: a failure says nothing about the patient's chat.
+STAFF_KINDS = (ONCALL, ALERT_EDIT)
+ALERT_KINDS = ("alert", ONCALL, ALERT_EDIT)
 # Given up after this many transient failures; the others are retried until delivered.
 MAX_ATTEMPTS = {"checkin": 5, "nudge": 5, "exercise": 5, "digest": 50}
 
@@ -139,9 +148,17 @@ class Outbox:
                     nudge_after=timedelta(hours=self.settings.checkin_nudge_hours),
                     limit=limit,
                 )
+                await queue_escalations(
+                    uow,
+                    now,
+                    timedelta(minutes=self.settings.alert_escalate_minutes),
+                    timedelta(minutes=self.settings.alert_renotify_minutes),
+                    self.settings.oncall_ids,
+                )
+                await uow.commit()
         async with UnitOfWork(self.sm) as uow:
             rows, patients = await uow.outbox.claim(now, LEASE, limit, max_priority)
-            alert_ids = [r.ref_id for r in rows if r.kind == "alert"]
+            alert_ids = [r.ref_id for r in rows if r.kind in ALERT_KINDS]
             alerts = await uow.alerts.by_ids(alert_ids) if alert_ids else {}
             jobs = [
                 reminders.Job(r, patients[r.patient_id]) for r in rows if r.kind in REMINDER_KINDS
@@ -220,10 +237,43 @@ class Outbox:
                         return Result(row, "sent", message_id=alert.telegram_message_id)
                     if "not found" not in exc.message.lower():
                         raise
+        elif row.kind == ONCALL:
+            alert = alerts.get(row.ref_id)
+            if alert is None or patient is None:
+                return Result(row, "skipped", "alert erased")
+            if alert.status != "open":
+                return Result(row, "skipped", "acknowledged")
+            minutes = int((self.clock.now() - alert.created_at).total_seconds() // 60)
+            body = (
+                text("alert_escalated", minutes=minutes)
+                + "\n"
+                + render.alert_text(alert, patient, s)
+            )
+            markup = alert_keyboard(alert)
+        elif row.kind == ALERT_EDIT:
+            return await self._edit_copy(row, patient, alerts.get(row.ref_id), priority)
         else:  # relay, staff_reply, to_patient, digest, notice, erased: written when queued
             body = row.body
         message_id = await self.sender.send_push(chat_id, body, markup, priority)
         return Result(row, "sent", message_id=message_id)
+
+    async def _edit_copy(self, row: Any, patient: Any, alert: Alert | None, priority) -> Result:
+        """Show on a copy of an alert that it was acknowledged (and take its buttons away)."""
+        if alert is None or patient is None:
+            return Result(row, "skipped", "alert erased")
+        chat_id = row.chat_id or self.settings.clinic_chat_id
+        body = render.alert_text(alert, patient, self.settings)
+        try:
+            await self.sender.edit_message_text(
+                chat_id, row.edit_message_id, body, priority, reply_markup=alert_keyboard(alert)
+            )
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return Result(row, "sent", message_id=row.edit_message_id)
+            if "not found" in exc.message.lower():  # deleted by someone in the chat
+                return Result(row, "skipped", exc.message)
+            raise
+        return Result(row, "sent", message_id=row.edit_message_id)
 
     # -- recording ------------------------------------------------------------------------
 
@@ -262,6 +312,14 @@ class Outbox:
             state["status"] = "failed"
             if row.kind in CLINIC_KINDS:
                 log.critical("message to the clinic chat not delivered: %s", r.detail)
+            elif row.kind == ONCALL:
+                log.critical(
+                    "urgent alert %s not delivered privately to on-call clinician %s (%s): "
+                    "they must open a private chat with the bot and press Start",
+                    row.ref_id,
+                    row.chat_id,
+                    r.detail,
+                )
         if r.outcome not in ("sent", "skipped", "released"):
             log.warning("outbox %s (%s): %s (%s)", row.id, row.kind, r.outcome, r.detail)
         return state
@@ -284,7 +342,9 @@ class Outbox:
             blocked = {
                 r.row.patient_id
                 for r in results
-                if r.outcome == "blocked" and r.row.kind not in CLINIC_KINDS and r.row.patient_id
+                if r.outcome == "blocked"
+                and r.row.kind not in CLINIC_KINDS + STAFF_KINDS
+                and r.row.patient_id
             }
             if blocked:
                 await uow.patients.mark_unreachable(blocked)

@@ -269,9 +269,11 @@ async def alert_button(
         lines = await _diary_lines(update, context, alert.patient_id)
         await _reply_long(update, lines)
         return
+    chat_id = update.effective_chat.id
+    pressed = (0 if chat_id == s.settings.clinic_chat_id else chat_id, query.message.message_id)
     async with s.uow() as uow:
         result = await alerts.acknowledge(
-            uow, alert_id, user.id, user.full_name[:100], staff, s.now()
+            uow, alert_id, user.id, user.full_name[:100], staff, s.now(), pressed
         )
     if result.status == "refused":
         log.warning("non-staff user pressed Acknowledge on alert %s", alert_id)

@@ -133,6 +133,63 @@ async def raise_alert(
     return alert, created
 
 
+ONCALL = "oncall"  # the outbox kind of an urgent alert's private copy to an on-call clinician
+ALERT_EDIT = "alert_edit"  # the outbox kind of an edit of a copy, once acknowledged
+
+
+async def queue_escalations(
+    uow: UnitOfWork, now: datetime, after: timedelta, every: timedelta, oncall: frozenset[int]
+) -> int:
+    """Private copies of every urgent alert left unacknowledged for ``after``, to each on-call
+    clinician, and again each ``every`` until acknowledged. Run on every tick: the dedupe key
+    names the round, so a round is queued once whatever the processes. Returns how many
+    rounds were due."""
+    if not oncall:
+        return 0
+    due = await uow.alerts.open_urgent_since(now - after)
+    for alert in due:
+        round_ = 1 + int((now - alert.created_at - after) / every)
+        await uow.outbox.add_many(
+            [
+                {
+                    "kind": ONCALL,
+                    "priority": Priority.URGENT,
+                    "chat_id": user_id,
+                    "dedupe_key": f"oncall:{alert.id}:{user_id}:{round_}",
+                    "send_at": now,
+                    "patient_id": alert.patient_id,
+                    "ref_id": alert.id,
+                }
+                for user_id in sorted(oncall)
+            ]
+        )
+    return len(due)
+
+
+async def queue_acknowledged_edits(
+    uow: UnitOfWork, alert: Alert, now: datetime, pressed: tuple[int, int] | None = None
+) -> None:
+    """Edit every copy of an alert (in the clinic chat, its re-notifications, the private
+    copies) to show who acknowledged it; ``pressed`` (chat, message; chat 0 for the clinic
+    chat) was edited already."""
+    copies = await uow.outbox.sent_copies((ALERT, ONCALL), alert.id) - {pressed}
+    await uow.outbox.add_many(
+        [
+            {
+                "kind": ALERT_EDIT,
+                "priority": Priority.ALERT,
+                "chat_id": chat_id,
+                "dedupe_key": f"acked:{alert.id}:{chat_id}:{message_id}",
+                "send_at": now,
+                "patient_id": alert.patient_id,
+                "ref_id": alert.id,
+                "edit_message_id": message_id,
+            }
+            for chat_id, message_id in sorted(copies)
+        ]
+    )
+
+
 @dataclass(frozen=True)
 class AckResult:
     status: str  # acknowledged | already | unknown | refused
@@ -141,8 +198,16 @@ class AckResult:
 
 
 async def acknowledge(
-    uow: UnitOfWork, alert_id: int, user_id: int, user_name: str, is_staff: bool, now: datetime
+    uow: UnitOfWork,
+    alert_id: int,
+    user_id: int,
+    user_name: str,
+    is_staff: bool,
+    now: datetime,
+    pressed: tuple[int, int] | None = None,
 ) -> AckResult:
+    """Acknowledge an alert (staff only); every other copy of it is edited to say so.
+    ``pressed``: the (chat, message) the button was pressed on, 0 for the clinic chat."""
     alert = await uow.alerts.get(alert_id)
     if alert is None:
         return AckResult("unknown")
@@ -160,6 +225,8 @@ async def acknowledge(
     done = await uow.alerts.acknowledge(alert_id, user_id, user_name, now)
     if done:
         await uow.outbox.skip_pending("alert", alert_id)  # no more re-notifications
+        await uow.outbox.skip_pending(ONCALL, alert_id)
+        await queue_acknowledged_edits(uow, alert, now, pressed)
         await uow.audit.record(
             now,
             "staff",

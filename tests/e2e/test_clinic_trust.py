@@ -7,7 +7,7 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
-from tests.e2e.conftest import CLINIC_CHAT, STAFF
+from tests.e2e.conftest import CLINIC_CHAT, OTHER_STAFF, STAFF, BotProcess
 from tests.e2e.helpers import LINK_RE, join, press, say
 
 PATIENT, STRANGER = 6001, 6002
@@ -196,3 +196,53 @@ async def test_erasure_waits_for_an_open_urgent_alert_then_the_clinic_is_told(ap
     assert len(erased) == 1 and erased[0]["actor_id"] is None and erased[0]["patient_id"] is None
     dump = json.dumps([dict(e) for e in events], default=str)
     assert "Sam" not in dump and "RB-1042" not in dump and str(PATIENT) not in dump
+
+
+async def test_an_unacknowledged_urgent_alert_reaches_each_on_call_clinician_privately(
+    api, db_url, tmp_path, db
+):
+    bot = BotProcess(api, db_url, tmp_path, ALERT_ESCALATE_MINUTES="0.05")  # 3 seconds
+    await bot.start()
+    try:
+        await say(api, STAFF, "/help")  # Dana has a private chat with the bot; Lee has none
+        await join(api, PATIENT, "Sam Taylor")
+        await say(api, PATIENT, "/cancel")
+        await api.send_text(PATIENT, "I can't feel when I need to pee")
+        group = await api.wait_for_message(CLINIC_CHAT, lambda m: "URGENT" in m["text"])
+        first = await api.wait_for_message(STAFF, lambda m: "on-call" in m["text"])
+        assert "Sam Taylor" in first["text"] and "URGENT" in first["text"]
+        assert _buttons(first) == ["Acknowledge", "Open diary"]
+        # Lee cannot be reached privately: the log says what to do; Sam's chat is not blamed.
+        await _log_says(bot, f"on-call clinician {OTHER_STAFF}")
+        assert not await db.scalar("SELECT unreachable FROM patients")
+        # Still unacknowledged at the next re-notification: sent again.
+        bot.set_clock(datetime.now(UTC) + timedelta(minutes=16))
+        again = await api.wait_for_message(
+            STAFF, lambda m: "on-call" in m["text"], after=first["message_id"]
+        )
+        # Acknowledged in private: every copy, in the group and in private, says who and when.
+        await press(api, STAFF, again, "Acknowledge", contains="Acknowledged by Dana")
+        for chat, message in ((CLINIC_CHAT, group), (STAFF, first)):
+            edited = await api.wait_for_message(
+                chat,
+                lambda m, mid=message["message_id"]: (
+                    m["message_id"] == mid and "Acknowledged by Dana" in m["text"]
+                ),
+            )
+            assert not _buttons(edited)
+        assert await db.scalar("SELECT acknowledged_by FROM alerts") == STAFF
+    finally:
+        await bot.stop()
+
+
+def _buttons(message: dict) -> list[str]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    return [b["text"] for row in rows for b in row]
+
+
+async def _log_says(bot: BotProcess, needle: str) -> None:
+    for _ in range(200):
+        if needle in bot.log():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"log never said {needle!r}:\n{bot.log()[-3000:]}")

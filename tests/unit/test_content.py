@@ -74,6 +74,7 @@ SAMPLE = {
     "pages": 3,
     "next": 2,
     "state": "(open)",
+    "minutes": 30,
     "back0": 4,
 }
 BUTTONS = {k for k in messages() if k.startswith("btn_")}
