@@ -45,7 +45,6 @@ class Settings(BaseSettings):
     red_flag_confirm_minutes: float = Field(default=10, gt=0, le=60)
 
     invite_valid_days: int = Field(default=14, ge=1, le=365)
-    default_checkin_time: str = "09:00"
     # How often the background tick looks for due work (alerts to send or re-send).
     tick_seconds: float = Field(default=5.0, gt=0, le=300)
     # When the daily clinic digest (review notes, open alerts) goes to the staff chat.
@@ -102,7 +101,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
 
-    @field_validator("default_checkin_time", "digest_time")
+    @field_validator("digest_time")
     @classmethod
     def _check_time(cls, value: str) -> str:
         time.fromisoformat(value)

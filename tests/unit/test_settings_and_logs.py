@@ -79,3 +79,15 @@ def test_the_token_is_scrubbed_from_log_lines_and_tracebacks():
     line = fmt.format(record)
     assert TOKEN not in line and "secret-token" not in line
     assert "[REDACTED]" in line
+
+
+def test_readme_documents_every_setting():
+    from pathlib import Path
+
+    from bot.settings import Settings
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme[readme.index("## Settings") :]
+    table = table[: table.index("\n## ", 1)]
+    missing = [n.upper() for n in Settings.model_fields if f"`{n.upper()}`" not in table]
+    assert missing == []
