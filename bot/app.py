@@ -40,6 +40,7 @@ from bot.handlers import (
     exercises,
     onboarding,
     privacy,
+    progress,
     questions,
     routing,
     staff,
@@ -61,6 +62,7 @@ PATIENT_COMMANDS = [
     ("exercises", "Your exercise plan"),
     ("settings", "Times, time zone, pause"),
     ("faq", "Answers to common questions"),
+    ("progress", "A chart of your pain and exercises"),
     ("mydata", "A file with everything stored about you"),
     ("deleteme", "Erase everything stored about you"),
     ("help", "What I can do"),
@@ -220,6 +222,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     app.add_handler(CommandHandler("settings", settings_handlers.settings_command, private))
     app.add_handler(CommandHandler("plans", exercises.plans_command))
     app.add_handler(CommandHandler("plan", exercises.plan_command))
+    app.add_handler(CommandHandler("progress", progress.progress_command, private))
     app.add_handler(CommandHandler("mydata", privacy.mydata_command, private))
     app.add_handler(CommandHandler("deleteme", privacy.deleteme_command, private))
     app.add_handler(CommandHandler("invite", staff.invite_command))

@@ -386,3 +386,35 @@ def _diary_question(q: RelayedQuestion, settings: Settings) -> str:
         question=q.question,
         answer=Markup(answer),
     )
+
+
+# --- progress -------------------------------------------------------------------------------
+def _figure(value: float) -> str:
+    """3.0 -> "3", 2.33 -> "2.3"."""
+    rounded = round(value, 1)
+    return str(int(rounded)) if rounded == int(rounded) else f"{rounded:.1f}"
+
+
+def change_line(change) -> str:
+    """One sentence on a ``bot.outcomes.progress.Change``: "Leg pain is down 3 points (43%)
+    since you started: a real improvement." """
+    site = label(f"site_{change.site}")
+    values = {
+        "site": site,
+        "points": _figure(abs(change.points)),
+        "percent": f"{change.percent:.0f}" if change.percent is not None else "",
+        "start": _figure(change.start),
+        "now": _figure(change.now),
+    }
+    key = f"progress_{change.direction}"
+    if change.direction == "worse" and change.percent is None:
+        key = "progress_worse_from_zero"
+    return text(key, **values)
+
+
+def progress_caption(progress) -> str:
+    lines = [change_line(progress.change("leg")), change_line(progress.change("back"))]
+    adherence = progress.adherence()
+    if adherence is not None:
+        lines.append(text("progress_adherence", percent=f"{adherence * 100:.0f}"))
+    return " ".join(lines)

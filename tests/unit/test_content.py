@@ -75,6 +75,11 @@ SAMPLE = {
     "next": 2,
     "state": "(open)",
     "minutes": 30,
+    "site": "Leg",
+    "points": 3,
+    "percent": 43,
+    "start": 7,
+    "now": 4,
     "back0": 4,
 }
 BUTTONS = {k for k in messages() if k.startswith("btn_")}

@@ -1,0 +1,18 @@
+"""A patient's progress from their diary, for /progress, the weekly summary and /patient."""
+
+from __future__ import annotations
+
+from bot.outcomes.progress import Progress, build
+from bot.rules.schedule import local_date
+from storage.models import Patient
+from storage.uow import UnitOfWork
+
+
+async def progress_of(uow: UnitOfWork, patient: Patient) -> Progress:
+    entries = await uow.checkins.entries(patient.id)
+    entries.reverse()  # oldest first: of a day's check-ins the latest counts
+    alerts = [
+        (local_date(a.created_at, patient.timezone), a.level)
+        for a in await uow.alerts.for_patient(patient.id)
+    ]
+    return build(entries, alerts)
