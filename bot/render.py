@@ -6,13 +6,16 @@ strictly by :func:`parse_callback` (anything else is treated as stale or forged)
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.content import Markup, label, text
+from bot.content import Markup, label, text, unwrap
+from bot.outcomes.proms import STARTBACK_ITEMS, content
+from bot.services.proms import current_activity
 from bot.settings import Settings
 from storage.models import Alert, CheckinDraft, CheckinEntry, Patient, RelayedQuestion
 
@@ -46,7 +49,7 @@ STEP_CODES = {
 CODE_STEPS = {v: k for k, v in STEP_CODES.items()}
 TIME_CHOICES = ("08:00", "09:00", "12:00", "18:00", "20:00")
 CALLBACK_RE = re.compile(
-    r"^(ob|ci|al|fq|dm|ex|ck|st|xe|rf):([A-Za-z0-9-]{1,32}):([a-z]{1,4})(?::([A-Za-z0-9_]{1,16}))?$"
+    r"^(ob|ci|al|fq|dm|ex|ck|st|xe|rf|pr):([A-Za-z0-9-]{1,32}):([a-z]{1,4})(?::([A-Za-z0-9_]{1,16}))?$"
 )
 
 
@@ -309,6 +312,7 @@ def diary_lines(diary, settings: Settings) -> list[str]:
             status=p.status,
         )
     ]
+    lines += prom_lines(diary.proms, settings)
     if not diary.items:
         lines.append(text("patient_no_entries"))
     for item in diary.items:
@@ -412,9 +416,106 @@ def change_line(change) -> str:
     return text(key, **values)
 
 
-def progress_caption(progress) -> str:
+def progress_caption(progress, psfs: list | None = None) -> str:
+    """The chart's caption: pain since the start, exercises, and the activities score (PSFS,
+    once it has been asked twice)."""
     lines = [change_line(progress.change("leg")), change_line(progress.change("back"))]
     adherence = progress.adherence()
     if adherence is not None:
         lines.append(text("progress_adherence", percent=f"{adherence * 100:.0f}"))
+    if psfs and len(psfs) >= 2:
+        first, last = psfs[0].score["mean"], psfs[-1].score["mean"]
+        key = "progress_psfs_better" if last - first >= 2 else "progress_psfs"
+        lines.append(text(key, first=_figure(first), last=_figure(last)))
     return " ".join(lines)
+
+
+# --- questionnaires (PROMs) -------------------------------------------------------------------
+def _prom(template: str, **values: object) -> str:
+    """A questionnaire text from bot/content/proms.yaml (HTML), values escaped."""
+    safe = {k: html.escape(str(v), quote=False) for k, v in values.items()}
+    return unwrap(template).format(**safe)
+
+
+def prom_question(response, first: bool = False) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The current question of an open questionnaire (``storage.models.PromResponse``), and
+    its buttons; ``first``: with the questionnaire's introduction."""
+    c = content()
+
+    def tap(label_text: str, value: object) -> InlineKeyboardButton:
+        return button(label_text, f"pr:{response.nonce}:a:{response.step}_{value}")
+
+    a = response.answers
+    if response.instrument == "startback":
+        n = len(a["items"])
+        parts = [_prom(c.startback.intro)] if first and n == 0 else []
+        number = text("prom_question_number", n=n + 1, of=STARTBACK_ITEMS)
+        if n < STARTBACK_ITEMS - 1:
+            parts.append(f"{number}\n<b>{html.escape(c.startback.items[n])}</b>")
+            rows = [[tap(c.startback.agree, 1), tap(c.startback.disagree, 0)]]
+        else:
+            parts.append(f"{number}\n<b>{html.escape(c.startback.bothersome)}</b>")
+            answers = c.startback.bothersome_answers
+            rows = [[tap(x, i)] for i, x in enumerate(answers)]
+        parts.append(f"<i>{html.escape(c.startback.copyright)}</i>")
+        return "\n\n".join(parts), InlineKeyboardMarkup(rows)
+    if response.instrument == "groc":
+        rows = [[tap(label_text, i)] for i, (label_text, _) in enumerate(c.groc.answers)]
+        return _prom(c.groc.question), InlineKeyboardMarkup(rows)
+    # psfs
+    intro = ""
+    if first and a.get("review"):
+        key = c.psfs.discharge_intro if response.occasion == "discharge" else c.psfs.review_intro
+        intro = _prom(key) + "\n\n"
+    if a["phase"] == "name":
+        return _prom(c.psfs.intro), None
+    if a["phase"] == "more":
+        return _prom(c.psfs.ask_more), InlineKeyboardMarkup([[tap(c.psfs.enough, "end")]])
+    scale = [tap(str(i), i) for i in range(11)]
+    body = intro + _prom(c.psfs.ask_rating, activity=current_activity(response))
+    return body, InlineKeyboardMarkup([scale[:6], scale[6:]])
+
+
+def prom_done(response) -> str:
+    return _prom(getattr(content(), response.instrument).done)
+
+
+def prom_too_long() -> str:
+    return _prom(content().psfs.too_long)
+
+
+def prom_lines(done: dict, settings: Settings) -> list[str]:
+    """The questionnaires' scores, for clinicians: the latest STarT Back, the PSFS from first
+    to latest, the GROC."""
+    lines = []
+    if done.get("startback"):
+        r = done["startback"][-1]
+        lines.append(
+            text(
+                "prom_startback",
+                risk=r.score["risk"],
+                total=r.score["total"],
+                psychosocial=r.score["psychosocial"],
+                at=clinic_time(r.completed_at, settings),
+            )
+        )
+    if done.get("psfs"):
+        first, last = done["psfs"][0], done["psfs"][-1]
+        key = "prom_psfs_one" if first is last else "prom_psfs_change"
+        change = last.score["mean"] - first.score["mean"]
+        lines.append(
+            text(
+                key,
+                first=_figure(first.score["mean"]),
+                last=_figure(last.score["mean"]),
+                first_at=clinic_time(first.completed_at, settings),
+                last_at=clinic_time(last.completed_at, settings),
+                change=f"{change:+.1f}",
+                important=text("prom_important") if abs(change) >= 2 else "",
+            )
+        )
+    if done.get("groc"):
+        r = done["groc"][-1]
+        answer = next(a for a, v in content().groc.answers if v == r.score["score"])
+        lines.append(text("prom_groc", answer=answer, score=f"{r.score['score']:+d}"))
+    return lines

@@ -394,3 +394,24 @@ class ClinicJob(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     next_at: Mapped[datetime]
+
+
+class PromResponse(Base):
+    """One questionnaire (a PROM) as the patient answers it: ``answers`` fill in one tap at a
+    time, ``score`` is set when it is complete. ``occasion``: joining | review | discharge."""
+
+    __tablename__ = "prom_responses"
+    __table_args__ = (Index("ix_prom_responses_patient", "patient_id", "instrument"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    instrument: Mapped[str] = mapped_column(String(16))  # startback | psfs | groc
+    occasion: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | done | dropped
+    # A short random token carried in the buttons, so a button of another questionnaire is stale.
+    nonce: Mapped[str] = mapped_column(String(16))
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    answers: Mapped[dict] = mapped_column(default=dict)
+    score: Mapped[dict | None] = mapped_column(nullable=True)
+    started_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -15,6 +15,7 @@ from storage.models import (
     Conversation,
     Invite,
     Patient,
+    PromResponse,
     RelayedQuestion,
     StaffMenu,
 )
@@ -324,4 +325,35 @@ class QuestionRepository(_Repo):
                 action="question_relayed",
                 details={"question_id": q.id},
             )
+        )
+
+
+class PromRepository(_Repo):
+    async def add(self, response: PromResponse) -> PromResponse:
+        self.s.add(response)
+        await self.s.flush()
+        return response
+
+    async def get(self, response_id: int) -> PromResponse | None:
+        return await self.s.get(PromResponse, response_id)
+
+    async def open_for(self, patient_id: int) -> PromResponse | None:
+        """The questionnaire the patient is answering now, if any."""
+        return await self.s.scalar(
+            select(PromResponse)
+            .where(PromResponse.patient_id == patient_id, PromResponse.status == "open")
+            .order_by(PromResponse.id.desc())
+            .limit(1)
+        )
+
+    async def for_patient(self, patient_id: int) -> list[PromResponse]:
+        """Every questionnaire of a patient, oldest first."""
+        q = select(PromResponse).where(PromResponse.patient_id == patient_id)
+        return list(await self.s.scalars(q.order_by(PromResponse.started_at, PromResponse.id)))
+
+    async def drop_open(self, patient_id: int) -> None:
+        await self.s.execute(
+            update(PromResponse)
+            .where(PromResponse.patient_id == patient_id, PromResponse.status == "open")
+            .values(status="dropped")
         )

@@ -16,6 +16,7 @@ from storage.repositories import (
     ConversationRepository,
     InviteRepository,
     PatientRepository,
+    PromRepository,
     QuestionRepository,
     StaffMenuRepository,
 )
@@ -56,6 +57,7 @@ class UnitOfWork:
         self.audit = AuditLog(s)
         self.questions = QuestionRepository(s)
         self.staff_menus = StaffMenuRepository(s)
+        self.proms = PromRepository(s)
         self.inbox = InboxRepository(s)
         self.outbox = OutboxRepository(s)
         return self

@@ -160,6 +160,8 @@ class Outbox:
             rows, patients = await uow.outbox.claim(now, LEASE, limit, max_priority)
             alert_ids = [r.ref_id for r in rows if r.kind in ALERT_KINDS]
             alerts = await uow.alerts.by_ids(alert_ids) if alert_ids else {}
+            # Questionnaires: rendered from the response when sent.
+            proms = {r.ref_id: await uow.proms.get(r.ref_id) for r in rows if r.kind == "prom"}
             jobs = [
                 reminders.Job(r, patients[r.patient_id]) for r in rows if r.kind in REMINDER_KINDS
             ]
@@ -176,7 +178,7 @@ class Outbox:
             async with gate:
                 if not keep_going():
                     return Result(row, "released")
-                return await self._send(row, patients.get(row.patient_id), alerts)
+                return await self._send(row, patients.get(row.patient_id), alerts, proms)
 
         results += await asyncio.gather(*(one(r) for r in rows if r.id not in skip))
         await self._record(results, alerts)
@@ -184,9 +186,11 @@ class Outbox:
 
     # -- sending --------------------------------------------------------------------------
 
-    async def _send(self, row: Any, patient: Any, alerts: dict[int, Alert]) -> Result:
+    async def _send(
+        self, row: Any, patient: Any, alerts: dict[int, Alert], proms: dict[int, Any]
+    ) -> Result:
         try:
-            return await self._deliver(row, patient, alerts)
+            return await self._deliver(row, patient, alerts, proms)
         except RetryAfter as exc:
             return Result(row, "retry", "429", retry_in=retry_after_seconds(exc))
         except Forbidden as exc:
@@ -204,7 +208,9 @@ class Outbox:
             log.exception("outbox message %s failed unexpectedly", row.id)
             return Result(row, "failed", type(exc).__name__)
 
-    async def _deliver(self, row: Any, patient: Any, alerts: dict[int, Alert]) -> Result:
+    async def _deliver(
+        self, row: Any, patient: Any, alerts: dict[int, Alert], proms: dict[int, Any]
+    ) -> Result:
         s = self.settings
         priority = Priority(row.priority)
         chat_id = s.clinic_chat_id if row.kind in CLINIC_KINDS else row.chat_id
@@ -250,6 +256,11 @@ class Outbox:
                 + render.alert_text(alert, patient, s)
             )
             markup = alert_keyboard(alert)
+        elif row.kind == "prom":
+            response = proms.get(row.ref_id)
+            if response is None or response.status != "open":
+                return Result(row, "skipped", "questionnaire closed")
+            body, markup = render.prom_question(response, first=True)
         elif row.kind == ALERT_EDIT:
             return await self._edit_copy(row, patient, alerts.get(row.ref_id), priority)
         else:  # relay, staff_reply, to_patient, digest, notice, erased: written when queued

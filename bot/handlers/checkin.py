@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot import render
 from bot.content import text
+from bot.handlers import proms
 from bot.handlers.common import active_patient, svc
 from bot.services import checkin, onboarding
 from storage.models import Patient
@@ -125,3 +126,5 @@ async def _finished(update, context, patient: Patient, outcome, edit: bool) -> N
         await update.callback_query.edit_message_text(body)
     else:
         await context.bot.send_message(patient.chat_id, body)
+    if not outcome.closed_early:  # never a questionnaire after "get help now"
+        await proms.offer(context, patient)

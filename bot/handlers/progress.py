@@ -11,7 +11,7 @@ from bot import render
 from bot.content import text
 from bot.handlers.common import active_patient, svc
 from bot.outcomes.chart import render_png
-from bot.services.progress import progress_of
+from bot.services.progress import progress_of, psfs_scores
 
 
 async def progress_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -24,8 +24,9 @@ async def progress_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     async with s.uow() as uow:
         progress = await progress_of(uow, patient)
+        psfs = await psfs_scores(uow, patient)
     if not progress.enough:
         await update.effective_message.reply_text(text("progress_too_few", days=len(progress.days)))
         return
     png = await asyncio.to_thread(render_png, progress)  # ~0.3 s of CPU: off the event loop
-    await update.effective_message.reply_photo(png, caption=render.progress_caption(progress))
+    await update.effective_message.reply_photo(png, caption=render.progress_caption(progress, psfs))

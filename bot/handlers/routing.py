@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot import render
 from bot.content import text
-from bot.handlers import exercises, privacy, questions, settings
+from bot.handlers import exercises, privacy, proms, questions, settings
 from bot.handlers.checkin import checkin_button, checkin_note
 from bot.handlers.common import active_patient
 from bot.handlers.onboarding import onboarding_button, onboarding_text
@@ -34,6 +34,8 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     patient = await active_patient(update, context)
     if patient is not None:
         if await checkin_note(update, context, patient):
+            return
+        if await proms.prom_text(update, context, patient):
             return
         if await settings.settings_text(update, context, patient):
             return
@@ -69,6 +71,8 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await settings.settings_button(update, context, a, b)
     elif area == "dm" and not c:
         await privacy.deleteme_button(update, context, a, b)
+    elif area == "pr" and b == "a" and c:
+        await proms.prom_button(update, context, a, c)
     elif area == "fq" and b in ("show", "ask") and not c:
         await questions.faq_button(update, context, a, b)
     else:

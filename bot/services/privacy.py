@@ -24,6 +24,7 @@ from storage.models import (
     Invite,
     OutboxMessage,
     Patient,
+    PromResponse,
     RelayedQuestion,
     Reminder,
 )
@@ -85,6 +86,7 @@ async def export(uow: UnitOfWork, patient: Patient, now: datetime) -> bytes:
         "checkin_in_progress": await rows(CheckinDraft, CheckinDraft.started_at),
         "alerts_to_the_clinic": await rows(Alert, Alert.created_at),
         "questions": await rows(RelayedQuestion, RelayedQuestion.created_at),
+        "questionnaires": await rows(PromResponse, PromResponse.started_at),
         "exercise_log": await rows(ExerciseLog, ExerciseLog.local_day),
         "reminders": await rows(Reminder, Reminder.id),
         "messages_to_you": await rows(OutboxMessage, OutboxMessage.id),
@@ -136,6 +138,7 @@ async def erase(uow: UnitOfWork, telegram_user_id: int, now: datetime) -> str:
         CheckinDraft,
         CheckinEntry,
         RelayedQuestion,
+        PromResponse,
         AuditEvent,
         ExerciseLog,
         Reminder,

@@ -16,3 +16,12 @@ async def progress_of(uow: UnitOfWork, patient: Patient) -> Progress:
         for a in await uow.alerts.for_patient(patient.id)
     ]
     return build(entries, alerts)
+
+
+async def psfs_scores(uow: UnitOfWork, patient: Patient) -> list:
+    """The patient's completed PSFS questionnaires, oldest first."""
+    return [
+        r
+        for r in await uow.proms.for_patient(patient.id)
+        if r.instrument == "psfs" and r.status == "done"
+    ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.services import reminders
-from storage.models import Alert, CheckinEntry, Patient, RelayedQuestion
+from bot.services import proms, reminders
+from storage.models import Alert, CheckinEntry, Patient, PromResponse, RelayedQuestion
 from storage.uow import UnitOfWork
 
 
@@ -53,6 +53,7 @@ class DiaryPage:
     items: list[CheckinEntry | Alert | RelayedQuestion]
     page: int
     pages: int
+    proms: dict[str, list[PromResponse]]  # completed questionnaires by instrument, oldest first
 
 
 DIARY_PAGE = 15  # items per page: about one Telegram message
@@ -82,7 +83,8 @@ async def diary(
     )
     await uow.commit()
     start = (page - 1) * DIARY_PAGE
-    return DiaryPage(patient, items[start : start + DIARY_PAGE], page, pages)
+    scores = proms.latest(await uow.proms.for_patient(patient_id))
+    return DiaryPage(patient, items[start : start + DIARY_PAGE], page, pages, scores)
 
 
 async def whole_notes(
@@ -120,4 +122,5 @@ async def discharge(
     await reminders.drop_pending(uow, patient.id, now)
     await uow.audit.record(now, "staff", "discharged", actor_id=staff_id, patient_id=patient.id)
     await uow.commit()
+    await proms.start_at_discharge(uow, patient, now)
     return patient, True

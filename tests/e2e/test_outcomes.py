@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 
-from tests.e2e.helpers import join, say
+from tests.e2e.conftest import CLINIC_CHAT, STAFF
+from tests.e2e.helpers import checkin, join, last_id, press, say
 
 PATIENT = 7001
 
@@ -42,3 +44,63 @@ async def test_progress_after_a_week_sends_a_chart_with_the_summary(api, bot, db
     assert "Back pain is about the same" in caption
     image = Image.open(io.BytesIO(photo["file_bytes"]))
     assert image.format == "PNG" and image.size[0] >= 800
+
+
+async def answer_prom(api, message: dict, tap: str, contains: str = "") -> dict:
+    """Tap a questionnaire answer; the message changes to the next question (or a new
+    message comes, when ``contains`` names it)."""
+    return await press(api, PATIENT, message, tap, contains=contains)
+
+
+async def test_startback_and_psfs_are_asked_after_joining_and_shown_to_the_clinic(api, bot, db):
+    first = await join(api, PATIENT, "Sam Taylor")
+    after = last_id(api, PATIENT)
+    await checkin(api, PATIENT, first, leg=6, back=4)
+    q = await api.wait_for_message(PATIENT, lambda m: "Question 1 of 9" in m["text"], after=after)
+    assert "9 quick questions" in q["text"] and "© Keele University" in q["text"]
+    # Agree with items 1, 2, 5, 6; disagree with the rest; "Very much" bothersome:
+    # total 5, psychosocial 3 (items 5, 6, 9): medium risk.
+    for n, tap in enumerate(["Agree", "Agree", "Disagree", "Disagree", "Agree", "Agree"], 1):
+        q = await answer_prom(api, q, tap, contains=f"Question {n + 1} of 9")
+    q = await answer_prom(api, q, "Disagree", contains="Question 8 of 9")
+    q = await answer_prom(api, q, "Disagree", contains="Question 9 of 9")
+    after = last_id(api, PATIENT)
+    await answer_prom(api, q, "Very much", contains="that's all")
+    psfs = await api.wait_for_message(
+        PATIENT, lambda m: "Type the first activity" in m["text"], after=after
+    )
+    rate = await say(api, PATIENT, "putting on socks", contains="How well can you do this now")
+    assert "putting on socks" in rate["text"]
+    more = await press(api, PATIENT, rate, "3", contains="another activity")
+    rate = await say(api, PATIENT, "sitting in the car", contains="How well")
+    more = await press(api, PATIENT, rate, "6", contains="another activity")
+    await press(api, PATIENT, more, "That's all", contains="saved your answers")
+    rows = await db.rows("SELECT instrument, status, score FROM prom_responses ORDER BY id")
+    scores = [(r["instrument"], r["status"], _json(r["score"])) for r in rows]
+    assert scores == [
+        ("startback", "done", {"total": 5, "psychosocial": 3, "risk": "medium"}),
+        ("psfs", "done", {"mean": 4.5, "activities": 2}),
+    ]
+    assert "up to 3 everyday activities" in psfs["text"]
+    pid = await db.scalar("SELECT id FROM patients")
+    diary = await say(api, STAFF, f"/patient {pid}", chat_id=CLINIC_CHAT, contains="STarT Back")
+    assert "medium risk (total 5/9, psychosocial 3/5)" in diary["text"]
+    assert "PSFS" in diary["text"] and "4.5/10" in diary["text"]
+
+
+async def test_no_questionnaire_follows_urgent_advice(api, bot, db):
+    first = await join(api, PATIENT, "Sam Taylor")
+    m = await press(api, PATIENT, first, "4", contains="lower back")
+    m = await press(api, PATIENT, m, "3", contains="numbness")
+    m = await press(api, PATIENT, m, "No", contains="weak")
+    m = await press(api, PATIENT, m, "No", contains="safety")
+    await api.press(PATIENT, m, "Yes")
+    await api.wait_for_message(PATIENT, lambda x: "stopped the check-in" in x["text"])
+    # The chat's next message is handled after the press: by then, no questionnaire was begun.
+    await say(api, PATIENT, "/checkin", contains="leg")
+    assert await db.scalar("SELECT count(*) FROM prom_responses") == 0
+    assert not [m for m in api.messages(PATIENT) if "Question 1 of 9" in m["text"]]
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value

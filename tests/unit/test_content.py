@@ -80,6 +80,16 @@ SAMPLE = {
     "percent": 43,
     "start": 7,
     "now": 4,
+    "of": 9,
+    "risk": "medium",
+    "total": 5,
+    "psychosocial": 3,
+    "first": 4,
+    "first_at": "03 Dec 09:00",
+    "last_at": "17 Dec 09:00",
+    "change": "+2.5",
+    "important": "",
+    "score": "+2",
     "back0": 4,
 }
 BUTTONS = {k for k in messages() if k.startswith("btn_")}

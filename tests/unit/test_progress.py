@@ -97,3 +97,12 @@ def test_the_chart_is_a_phone_sized_picture_with_something_on_it(case):
     assert (0x00, 0x72, 0xB2) in colours  # leg: its 7-day mean line
     non_white = sum(n for n, c in image.getcolors(maxcolors=1_000_000) if c != (255, 255, 255))
     assert non_white > width * height * 0.03
+
+
+def test_the_summary_names_the_activities_score_once_it_was_asked_twice():
+    progress = build(entries([5, 5, 5, 5]))
+    psfs = [SimpleNamespace(score={"mean": 3.0}), SimpleNamespace(score={"mean": 6.5})]
+    assert "went from 3 to 6.5 out of 10: a real improvement." in render.progress_caption(
+        progress, psfs
+    )
+    assert "activities score" not in render.progress_caption(progress, psfs[:1])
