@@ -86,6 +86,45 @@ def cmd_invite(args: argparse.Namespace) -> None:
     asyncio.run(go())
 
 
+def cmd_export(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from bot.clock import make_clock
+    from bot.services.export import export
+    from storage.db import make_engine, make_sessionmaker
+    from storage.migrate import upgrade
+    from storage.uow import UnitOfWork
+
+    settings = _settings(require_running=False)
+    setup_logging(_secrets(settings), level=logging.WARNING)
+    upgrade(settings.database_url)
+    # A progress bar on a terminal only (not in a pipe, a log or a cron mail).
+    bar = tqdm(desc="patients", unit="", disable=not sys.stderr.isatty())
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    async def go() -> dict[str, str]:
+        engine = make_engine(settings.database_url)
+        try:
+            async with UnitOfWork(make_sessionmaker(engine)) as uow:
+                now = make_clock(settings.clock_file).now()
+                return await export(uow, args.format, args.patient, now, progress)
+        finally:
+            await engine.dispose()
+
+    files = asyncio.run(go())
+    bar.close()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, body in files.items():
+        (out / name).write_text(body, encoding="utf-8")
+    print(f"wrote {len(files)} file(s) to {out}")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from bot.demo import run_demo
 
@@ -102,6 +141,13 @@ def main(argv: list[str] | None = None) -> None:
     inv = sub.add_parser("invite", help="create an invite link for a patient")
     inv.add_argument("name", nargs="+")
     inv.set_defaults(func=cmd_invite)
+    exp = sub.add_parser(
+        "export", help="export patients' records for the clinic (CSV tables or FHIR R4)"
+    )
+    exp.add_argument("--format", choices=["csv", "fhir"], required=True)
+    exp.add_argument("--out", required=True, help="directory to write the files into")
+    exp.add_argument("--patient", type=int, help="one patient's ID (default: everyone)")
+    exp.set_defaults(func=cmd_export)
     demo = sub.add_parser("demo", help="chat with the bot in this terminal (no token needed)")
     demo.add_argument("--script", help="read the chat from this file instead of the keyboard")
     demo.set_defaults(func=cmd_demo)

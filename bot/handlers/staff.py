@@ -13,7 +13,7 @@ from telegram.ext import ContextTypes
 from bot import render
 from bot.content import text
 from bot.handlers.common import is_staff, svc
-from bot.services import alerts, invites
+from bot.services import alerts, export, invites
 from bot.services import staff as staff_service
 
 log = logging.getLogger(__name__)
@@ -288,3 +288,29 @@ async def alert_button(
     except BadRequest as exc:  # pressed twice: the message already shows the acknowledgement
         if "not modified" not in exc.message.lower():
             raise
+
+
+async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/export ID: the patient's record as a FHIR R4 Bundle (a JSON file)."""
+    if await _refuse(update, context, "export"):
+        return
+    s = svc(context)
+    patient_id = _id_arg(context)
+    if patient_id is None:
+        await update.effective_message.reply_text(text("patient_usage", command="/export"))
+        return
+    async with s.uow() as uow:
+        patient = await uow.patients.get(patient_id)
+        bundle = (
+            await export.fhir_bundle(uow, patient, "staff", update.effective_user.id, s.now())
+            if patient is not None
+            else None
+        )
+    if bundle is None:
+        await update.effective_message.reply_text(text("patient_unknown", id=patient_id))
+        return
+    await update.effective_message.reply_document(
+        bundle.encode(),
+        filename=f"patient-{patient_id}.fhir.json",
+        caption=text("export_caption", name=patient.name, id=patient_id),
+    )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import csv
 import io
 import json
+import sys
 from datetime import UTC, datetime, timedelta
 
 from PIL import Image
@@ -104,3 +107,52 @@ async def test_no_questionnaire_follows_urgent_advice(api, bot, db):
 
 def _json(value):
     return json.loads(value) if isinstance(value, str) else value
+
+
+async def test_staff_export_a_patients_fhir_bundle_and_the_operator_exports_csv(
+    api, bot, db, tmp_path
+):
+    from fhir.resources.R4B.bundle import Bundle
+
+    first = await join(api, PATIENT, "Sam Taylor")
+    await checkin(api, PATIENT, first, leg=6, back=4, note="stiff, after the drive")
+    pid = await db.scalar("SELECT id FROM patients")
+    await api.send_text(STAFF, f"/export {pid}", chat_id=CLINIC_CHAT)
+    doc = await api.wait_for_message(CLINIC_CHAT, lambda m: "document" in m)
+    assert doc["filename"] == f"patient-{pid}.fhir.json"
+    bundle = Bundle.model_validate_json(doc["file_bytes"])
+    kinds = [e.resource.get_resource_type() for e in bundle.entry]
+    assert kinds.count("Patient") == 1 and kinds.count("Observation") == 2
+    audit = await db.scalar("SELECT count(*) FROM audit_events WHERE action = 'exported'")
+    assert audit == 1
+
+    out = tmp_path / "export"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "export",
+        "--format",
+        "csv",
+        "--out",
+        str(out),
+        env=bot.env,
+        cwd=bot.workdir,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await proc.communicate()
+    assert proc.returncode == 0, stderr.decode()
+    assert sorted(p.name for p in out.iterdir()) == [
+        "alerts.csv",
+        "entries.csv",
+        "patients.csv",
+        "proms.csv",
+    ]
+    with open(out / "entries.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["patient_id"], r["leg_pain"], r["note"]) for r in rows] == [
+        (str(pid), "6", "stiff, after the drive")
+    ]
+    with open(out / "patients.csv", newline="", encoding="utf-8") as fh:
+        assert next(csv.reader(fh))[:3] == ["patient_id", "name", "clinic_ref"]
