@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from bot.clock import Clock
 from bot.content import text
 from bot.delivery.limiter import Priority
-from bot.render import chunk_lines
+from bot.render import change_week_line, chunk_lines
 from bot.services import digest
 from bot.settings import Settings
 from storage.uow import UnitOfWork
@@ -33,6 +33,17 @@ def render(d: digest.Digest) -> list[str]:
         ]
     else:
         lines.append(text("digest_no_reviews"))
+    if d.changes:
+        lines.append(text("digest_changes"))
+        lines += [
+            text(
+                "digest_change_row",
+                name=p.name,
+                id=p.id,
+                what=change_week_line(c),
+            )
+            for p, c in d.changes
+        ]
     if d.unreachable:
         lines.append(
             text(

@@ -519,3 +519,36 @@ def prom_lines(done: dict, settings: Settings) -> list[str]:
         answer = next(a for a, v in content().groc.answers if v == r.score["score"])
         lines.append(text("prom_groc", answer=answer, score=f"{r.score['score']:+d}"))
     return lines
+
+
+def change_week_line(change) -> str:
+    """For clinicians: "leg pain 6.3 -> 3.1 a day on average, week on week (-3.2, 51%)"."""
+    return text(
+        f"digest_change_{change.direction}",
+        site=label(f"site_{change.site}").lower(),
+        start=_figure(change.start),
+        now=_figure(change.now),
+        points=_figure(abs(change.points)),
+        percent=f"{change.percent:.0f}%" if change.percent is not None else "from 0",
+    )
+
+
+def staff_progress_caption(patient: Patient, progress) -> str:
+    """The chart's caption for clinicians: each site since the start, in figures."""
+    lines = [text("staff_chart_header", name=patient.name, id=patient.id)]
+    for site in ("leg", "back"):
+        change = progress.change(site)
+        lines.append(
+            text(
+                f"staff_chart_{change.direction}",
+                site=label(f"site_{site}"),
+                start=_figure(change.start),
+                now=_figure(change.now),
+                points=_figure(abs(change.points)),
+                percent=f"{change.percent:.0f}%" if change.percent is not None else "from 0",
+            )
+        )
+    adherence = progress.adherence()
+    if adherence is not None:
+        lines.append(text("staff_chart_adherence", percent=f"{adherence * 100:.0f}"))
+    return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from datetime import date
@@ -13,8 +14,10 @@ from telegram.ext import ContextTypes
 from bot import render
 from bot.content import text
 from bot.handlers.common import is_staff, svc
+from bot.outcomes.chart import render_png
 from bot.services import alerts, export, invites
 from bot.services import staff as staff_service
+from bot.services.progress import progress_of
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +207,22 @@ async def patient_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     page = numbers[1] if len(numbers) == 2 else 1
     await _reply_long(update, await _diary_lines(update, context, numbers[0], page))
+    if page == 1:
+        await _send_chart(update, context, numbers[0])
+
+
+async def _send_chart(update: Update, context: ContextTypes.DEFAULT_TYPE, patient_id: int) -> None:
+    """The patient's progress chart, under the first page of their diary."""
+    s = svc(context)
+    async with s.uow() as uow:
+        patient = await uow.patients.get(patient_id)
+        progress = await progress_of(uow, patient) if patient is not None else None
+    if progress is None or not progress.enough:
+        return
+    png = await asyncio.to_thread(render_png, progress)
+    await update.effective_message.reply_photo(
+        png, caption=render.staff_progress_caption(patient, progress)
+    )
 
 
 async def alerts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -117,3 +117,19 @@ def _event_key(e: Event) -> tuple[date, str]:
 def week(progress: Progress, end: date) -> Sequence[Day]:
     """The days of the 7 days up to ``end``."""
     return [d for d in progress.days if end - timedelta(days=6) <= d.day <= end]
+
+
+def weekly_change(progress: Progress, today: date, site: str) -> Change | None:
+    """The last 7 days (before ``today``) against the 7 before them, for one site; None
+    without a check-in in both weeks."""
+    this = [d for d in progress.days if today - timedelta(days=7) <= d.day < today]
+    last = [
+        d for d in progress.days if today - timedelta(days=14) <= d.day < today - timedelta(days=7)
+    ]
+    if not this or not last:
+        return None
+    return Change(
+        site,
+        sum(getattr(d, site) for d in last) / len(last),
+        sum(getattr(d, site) for d in this) / len(this),
+    )

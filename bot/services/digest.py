@@ -8,11 +8,13 @@ Telegram fails.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select, update
 
+from bot.outcomes.progress import Change, weekly_change
+from bot.outcomes.progress import build as build_progress
 from bot.rules import schedule
 from bot.rules.escalation import Thresholds, evaluate_review
 from bot.services.alerts import raise_alert
@@ -63,6 +65,8 @@ class Digest:
     open_urgent: int
     open_worsening: int
     unreachable: list[Patient]
+    # Pain that changed by the clinically important amount over the week (2 points and 30%).
+    changes: list[tuple[Patient, Change]] = field(default_factory=list)
 
 
 async def build(uow: UnitOfWork, now: datetime, t: Thresholds, clinic_tz: str) -> Digest:
@@ -70,7 +74,7 @@ async def build(uow: UnitOfWork, now: datetime, t: Thresholds, clinic_tz: str) -
     open per patient and rule; a note whose rule no longer fires is closed), and summarise."""
     s = uow.session
     patients = await uow.patients.list_all()
-    reviews, checked_in, unreachable = [], 0, []
+    reviews, checked_in, unreachable, changes = [], 0, [], []
     for i, p in enumerate(patients):
         if i and i % 100 == 0:
             await uow.commit()  # short transactions: SQLite has one writer
@@ -78,6 +82,11 @@ async def build(uow: UnitOfWork, now: datetime, t: Thresholds, clinic_tz: str) -
         entries = await uow.checkins.entries(p.id, since=today - timedelta(days=70))
         if any(e.local_day == today - timedelta(days=1) for e in entries):
             checked_in += 1
+        progress = build_progress(reversed(entries))
+        for site in ("leg", "back"):
+            change = weekly_change(progress, today, site)
+            if change is not None and change.important:
+                changes.append((p, change))
         if p.unreachable:
             unreachable.append(p)
         paused = p.paused_until is not None and p.paused_until >= today - timedelta(days=1)
@@ -104,4 +113,5 @@ async def build(uow: UnitOfWork, now: datetime, t: Thresholds, clinic_tz: str) -
         open_urgent=sum(a.level == "urgent" for a in opened),
         open_worsening=sum(a.level == "worsening" for a in opened),
         unreachable=unreachable,
+        changes=changes,
     )

@@ -186,9 +186,7 @@ async def export(
         else:
             for name, rows in _rows(patient, *await _record(uow, patient)).items():
                 tables[name] += rows
-            await uow.audit.record(
-                now, "operator", "exported", patient_id=patient.id, format="csv"
-            )
+            await uow.audit.record(now, "operator", "exported", patient_id=patient.id, format="csv")
         progress(i, len(patients))
     if fmt == "csv":
         await uow.commit()

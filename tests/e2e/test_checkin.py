@@ -305,6 +305,15 @@ async def test_daily_digest_lists_review_notes_once_a_day(api, bot, db):
             d=date(2026, 6, day),
             t=now,
         )
+    for day in range(27, 32):  # the week before: leg pain 7
+        await db.execute(
+            "INSERT INTO checkin_entries (patient_id, local_day, leg_pain, back_pain, numbness,"
+            " weakness, weakness_worsening, red_flag, exercises, created_at, updated_at) VALUES"
+            " (:p, :d, 7, 2, false, false, false, false, 'yes', :t, :t)",
+            p=pid,
+            d=date(2026, 5, day),
+            t=now,
+        )
     # The bot has seen the morning: today's digest is scheduled for 08:00 BST.
     due = datetime(2026, 6, 10, 7, 0, tzinfo=UTC)
     for _ in range(200):
@@ -317,6 +326,11 @@ async def test_daily_digest_lists_review_notes_once_a_day(api, bot, db):
     digest = await api.wait_for_message(CLINIC_CHAT, lambda m: "Daily digest" in m["text"])
     assert "Sam Taylor" in digest["text"]
     assert "exercises" in digest["text"].lower()
+    # 7 a day on 27-31 May and 3 on 2 June (mean 6.3) the week before; 3 this week.
+    assert (
+        "Sam Taylor (ID 1): leg pain better, 6.3 → 3 on average (down 3.3, 53%)" in (digest["text"])
+    )
+    assert "back pain" not in digest["text"]
     rules = {r["rule"] for r in await db.rows("SELECT rule FROM alerts WHERE level = 'review'")}
     assert rules == {"exercises_skipped"}
     # The digest does not repeat the same day: the job has moved on to tomorrow, and all it

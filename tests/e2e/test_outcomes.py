@@ -47,6 +47,11 @@ async def test_progress_after_a_week_sends_a_chart_with_the_summary(api, bot, db
     assert "Back pain is about the same" in caption
     image = Image.open(io.BytesIO(photo["file_bytes"]))
     assert image.format == "PNG" and image.size[0] >= 800
+    # The clinician sees the same chart under the diary, with the change in figures.
+    await api.send_text(STAFF, f"/patient {pid}", chat_id=CLINIC_CHAT)
+    chart = await api.wait_for_message(CLINIC_CHAT, lambda m: "photo" in m)
+    assert "Leg pain 7 → 4, down 3 (43%): clinically important improvement" in chart["caption"]
+    assert "Back pain 3 → 2.7: no clinically important change" in chart["caption"]
 
 
 async def answer_prom(api, message: dict, tap: str, contains: str = "") -> dict:

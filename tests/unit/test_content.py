@@ -81,6 +81,7 @@ SAMPLE = {
     "start": 7,
     "now": 4,
     "of": 9,
+    "what": "leg pain better, 6.3 → 3 on average (down 3.3, 53%)",
     "risk": "medium",
     "total": 5,
     "psychosocial": 3,
