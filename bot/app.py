@@ -78,6 +78,7 @@ STAFF_COMMANDS = [
     ("plans", "Exercise plans"),
     ("plan", "Assign a plan: /plan ID PLAN"),
     ("export", "A patient's record as FHIR: /export ID"),
+    ("report", "A patient's discharge report (PDF): /report ID"),
     ("discharge", "Discharge a patient: /discharge ID"),
     ("help", "Staff commands"),
 ]
@@ -233,6 +234,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     app.add_handler(CommandHandler("note", staff.note_command))
     app.add_handler(CommandHandler("alerts", staff.alerts_command))
     app.add_handler(CommandHandler("export", staff.export_command))
+    app.add_handler(CommandHandler("report", staff.report_command))
     app.add_handler(CommandHandler("discharge", staff.discharge_command))
     # 3. Buttons, parsed and checked in one place.
     app.add_handler(CallbackQueryHandler(routing.button))

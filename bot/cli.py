@@ -125,6 +125,36 @@ def cmd_export(args: argparse.Namespace) -> None:
     print(f"wrote {len(files)} file(s) to {out}")
 
 
+def cmd_report(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from bot.clock import make_clock
+    from bot.services.export import discharge_report
+    from storage.db import make_engine, make_sessionmaker
+    from storage.migrate import upgrade
+    from storage.uow import UnitOfWork
+
+    settings = _settings(require_running=False)
+    setup_logging(_secrets(settings), level=logging.WARNING)
+    upgrade(settings.database_url)
+
+    async def go():
+        engine = make_engine(settings.database_url)
+        try:
+            async with UnitOfWork(make_sessionmaker(engine)) as uow:
+                now = make_clock(settings.clock_file).now()
+                return await discharge_report(uow, args.patient, "operator", None, settings, now)
+        finally:
+            await engine.dispose()
+
+    made = asyncio.run(go())
+    if made is None:
+        raise ValueError(f"no patient with ID {args.patient}")
+    out = Path(args.out or f"discharge-report-{args.patient}.pdf")
+    out.write_bytes(made[1])
+    print(f"wrote {out}")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from bot.demo import run_demo
 
@@ -148,6 +178,10 @@ def main(argv: list[str] | None = None) -> None:
     exp.add_argument("--out", required=True, help="directory to write the files into")
     exp.add_argument("--patient", type=int, help="one patient's ID (default: everyone)")
     exp.set_defaults(func=cmd_export)
+    rep = sub.add_parser("report", help="write a patient's discharge report (PDF)")
+    rep.add_argument("patient", type=int, help="the patient's ID (see /patients)")
+    rep.add_argument("--out", help="the PDF file (default: discharge-report-ID.pdf)")
+    rep.set_defaults(func=cmd_report)
     demo = sub.add_parser("demo", help="chat with the bot in this terminal (no token needed)")
     demo.add_argument("--script", help="read the chat from this file instead of the keyboard")
     demo.set_defaults(func=cmd_demo)

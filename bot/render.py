@@ -15,6 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.content import Markup, label, text, unwrap
 from bot.outcomes.proms import STARTBACK_ITEMS, content
+from bot.outcomes.report import ReportData
 from bot.services.proms import current_activity
 from bot.settings import Settings
 from storage.models import Alert, CheckinDraft, CheckinEntry, Patient, RelayedQuestion
@@ -552,3 +553,73 @@ def staff_progress_caption(patient: Patient, progress) -> str:
     if adherence is not None:
         lines.append(text("staff_chart_adherence", percent=f"{adherence * 100:.0f}"))
     return "\n".join(lines)
+
+
+def report_data(
+    patient: Patient,
+    progress,
+    done: dict,
+    alerts: list,
+    checkins: int,
+    png,
+    settings: Settings,
+    now: datetime,
+):
+    """The discharge report's content (``bot.outcomes.report.ReportData``), in words."""
+    status = (
+        f"discharged {clinic_time(patient.discharged_at, settings)}"
+        if patient.discharged_at
+        else patient.status
+    )
+    facts = [
+        text(
+            "report_facts",
+            id=patient.id,
+            contact=contact(patient.phone, patient.clinic_ref),
+            enrolled=patient.enrolled_on.isoformat(),
+            status=status,
+            checkins=checkins,
+            days=len(progress.days),
+        )
+    ]
+    summary = staff_progress_caption(patient, progress).split("\n")[1:] if progress.enough else []
+    proms = []
+    for instrument, responses in done.items():
+        for r in responses:
+            proms.append((instrument, clinic_time(r.completed_at, settings), _prom_result(r)))
+    rows = [
+        (
+            clinic_time(a.created_at, settings),
+            a.level,
+            a.reason,
+            f"{a.acknowledged_by_name or ''} {clinic_time(a.acknowledged_at, settings)}".strip()
+            if a.acknowledged_at
+            else a.status,
+        )
+        for a in alerts
+    ]
+    return ReportData(
+        title=_plain(text("report_title", name=patient.name)),
+        facts=[_plain(f) for f in facts],
+        chart_png=png,
+        summary=[_plain(x) for x in summary],
+        proms=proms,
+        alerts=rows,
+        footer=_plain(
+            text("report_footer", clinic=settings.clinic_name, at=clinic_time(now, settings))
+        ),
+    )
+
+
+def _prom_result(r) -> str:
+    s = r.score or {}
+    if r.instrument == "startback":
+        return f"{s['risk']} risk, total {s['total']}/9, psychosocial {s['psychosocial']}/5"
+    if r.instrument == "psfs":
+        return f"{_figure(s['mean'])}/10 ({s['activities']} activities)"
+    return f"{s['score']:+d}"
+
+
+def _plain(rendered: str) -> str:
+    """A rendered message without its HTML, for the PDF."""
+    return html.unescape(re.sub(r"<[^>]+>", "", rendered))

@@ -333,3 +333,27 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         filename=f"patient-{patient_id}.fhir.json",
         caption=text("export_caption", name=patient.name, id=patient_id),
     )
+
+
+async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/report ID: the discharge report (PDF)."""
+    if await _refuse(update, context, "report"):
+        return
+    s = svc(context)
+    patient_id = _id_arg(context)
+    if patient_id is None:
+        await update.effective_message.reply_text(text("patient_usage", command="/report"))
+        return
+    async with s.uow() as uow:
+        made = await export.discharge_report(
+            uow, patient_id, "staff", update.effective_user.id, s.settings, s.now()
+        )
+    if made is None:
+        await update.effective_message.reply_text(text("patient_unknown", id=patient_id))
+        return
+    patient, pdf = made
+    await update.effective_message.reply_document(
+        pdf,
+        filename=f"discharge-report-{patient_id}.pdf",
+        caption=text("report_caption", name=patient.name, id=patient_id),
+    )

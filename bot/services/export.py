@@ -5,13 +5,20 @@ Every export is an access to patients' data and is written to the audit log.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Callable
 from datetime import datetime
 
+from bot import render
 from bot.outcomes import fhir
+from bot.outcomes.chart import render_png
+from bot.outcomes.progress import build as build_progress
 from bot.outcomes.proms import content
+from bot.outcomes.report import render_pdf
+from bot.rules.schedule import local_date
+from bot.services import proms
 from storage.models import Alert, CheckinEntry, Patient, PromResponse
 from storage.uow import UnitOfWork
 
@@ -197,3 +204,30 @@ async def export(
             writer.writerows(tables[name])
             files[name] = buffer.getvalue()
     return files
+
+
+async def discharge_report(
+    uow: UnitOfWork,
+    patient_id: int,
+    actor: str,
+    actor_id: int | None,
+    settings,
+    now: datetime,
+) -> tuple[Patient, bytes] | None:
+    """The patient's discharge report as a PDF (chart, summary, questionnaires, alerts);
+    audited. The chart and the PDF are drawn off the event loop."""
+    patient = await uow.patients.get(patient_id)
+    if patient is None:
+        return None
+    entries, responses, alerts = await _record(uow, patient)
+    days = [(local_date(a.created_at, patient.timezone), a.level) for a in alerts]
+    progress = build_progress(entries, days)
+    await uow.audit.record(
+        now, actor, "exported", actor_id=actor_id, patient_id=patient.id, format="report"
+    )
+    await uow.commit()
+    png = await asyncio.to_thread(render_png, progress) if progress.enough else None
+    data = render.report_data(
+        patient, progress, proms.latest(responses), alerts, len(entries), png, settings, now
+    )
+    return patient, await asyncio.to_thread(render_pdf, data)

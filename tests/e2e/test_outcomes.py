@@ -161,3 +161,27 @@ async def test_staff_export_a_patients_fhir_bundle_and_the_operator_exports_csv(
     ]
     with open(out / "patients.csv", newline="", encoding="utf-8") as fh:
         assert next(csv.reader(fh))[:3] == ["patient_id", "name", "clinic_ref"]
+
+
+async def test_the_discharge_report_is_a_pdf_with_the_chart_scores_and_alerts(
+    api, bot, db, tmp_path
+):
+    from pypdf import PdfReader
+
+    await join(api, PATIENT, "Sam Taylor")
+    await say(api, PATIENT, "/cancel")
+    pid = await db.scalar("SELECT id FROM patients")
+    await add_entries(db, pid, [7, 7, 7, 6, 5, 4, 4, 4], [3, 3, 3, 3, 3, 3, 2, 3])
+    await api.send_text(PATIENT, "I can't feel when I need to pee")
+    alert = await api.wait_for_message(CLINIC_CHAT, lambda m: "URGENT" in m["text"])
+    await press(api, STAFF, alert, "Acknowledge", chat_id=CLINIC_CHAT, contains="Acknowledged")
+    await api.send_text(STAFF, f"/report {pid}", chat_id=CLINIC_CHAT)
+    doc = await api.wait_for_message(CLINIC_CHAT, lambda m: "document" in m)
+    assert doc["filename"] == f"discharge-report-{pid}.pdf"
+    reader = PdfReader(io.BytesIO(doc["file_bytes"]))
+    words = " ".join(page.extract_text() for page in reader.pages)
+    assert "Discharge report: Sam Taylor" in words
+    assert "clinically important improvement" in words
+    assert "urgent" in words and "Dana" in words
+    assert "Keele University" in words
+    assert any(page.images for page in reader.pages)  # the chart

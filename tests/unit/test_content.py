@@ -91,6 +91,7 @@ SAMPLE = {
     "change": "+2.5",
     "important": "",
     "score": "+2",
+    "checkins": 12,
     "back0": 4,
 }
 BUTTONS = {k for k in messages() if k.startswith("btn_")}
