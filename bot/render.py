@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -623,3 +623,29 @@ def _prom_result(r) -> str:
 def _plain(rendered: str) -> str:
     """A rendered message without its HTML, for the PDF."""
     return html.unescape(re.sub(r"<[^>]+>", "", rendered))
+
+
+def weekly_caption(patient: Patient, progress, today) -> str:
+    """The weekly summary: the week in one paragraph (check-ins, pain against the week before,
+    exercises) and how far the patient has come."""
+    week = [d for d in progress.days if today - timedelta(days=7) <= d.day < today]
+    before = [
+        d for d in progress.days if today - timedelta(days=14) <= d.day < today - timedelta(days=7)
+    ]
+    parts = [text("weekly_header", name=patient.name, days=len(week))]
+    if week:
+        parts.append(text("weekly_pain", leg=_avg(week, "leg"), back=_avg(week, "back")))
+        if before:
+            parts.append(text("weekly_before", leg=_avg(before, "leg"), back=_avg(before, "back")))
+        adherence = progress.adherence(since=today - timedelta(days=7))
+        if adherence is not None:
+            parts.append(text("weekly_adherence", percent=f"{adherence * 100:.0f}"))
+    if progress.enough:
+        parts.append(change_line(progress.change("leg")))
+    else:
+        parts.append(text("weekly_keep_going"))
+    return " ".join(parts)
+
+
+def _avg(days, site: str) -> str:
+    return _figure(sum(getattr(d, site) for d in days) / len(days))

@@ -28,6 +28,14 @@ class Sender:
         with sending_as(priority):
             return await self.bot.send_message(chat_id, text, **kwargs)
 
+    async def send_photo(
+        self, chat_id: int, png: bytes, caption: str, priority: Priority = Priority.REMINDER
+    ) -> int:
+        """``sendPhoto`` for outbox messages (the weekly summary); returns the message's id."""
+        with sending_as(priority):
+            message = await self.bot.send_photo(chat_id, photo=png, caption=caption)
+        return message.message_id
+
     async def send_push(
         self,
         chat_id: int,

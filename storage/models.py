@@ -84,6 +84,10 @@ class Patient(Base):
     # Times the patient picked are theirs even at night; clinic defaults respect quiet hours.
     exercise_times_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
     paused_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # The weekly summary: local weekday (0 Monday .. 6 Sunday; None: off) and time (None: the
+    # check-in time).
+    weekly_day: Mapped[int | None] = mapped_column(SmallInteger, nullable=True, default=6)
+    weekly_time: Mapped[str | None] = mapped_column(String(5), nullable=True)
     # From the invite: how staff reach the patient, and the clinic's own record number.
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     clinic_ref: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -30,6 +30,7 @@ from bot.clock import Clock
 from bot.content import label, text
 from bot.delivery.limiter import Priority
 from bot.exercises import library
+from bot.outcomes.chart import render_png
 from bot.render import button
 from bot.sender import Sender, retry_after_seconds
 from bot.services import reminders
@@ -40,6 +41,7 @@ from bot.services.alerts import (
     queue_alert_message,
     queue_escalations,
 )
+from bot.services.progress import progress_of
 from bot.settings import Settings
 from storage.models import Alert
 from storage.uow import UnitOfWork
@@ -56,7 +58,17 @@ CLINIC_KINDS = ("alert", "relay", "digest", "notice", "erased")
 STAFF_KINDS = (ONCALL, ALERT_EDIT)
 ALERT_KINDS = ("alert", ONCALL, ALERT_EDIT)
 # Given up after this many transient failures; the others are retried until delivered.
-MAX_ATTEMPTS = {"checkin": 5, "nudge": 5, "exercise": 5, "digest": 50}
+MAX_ATTEMPTS = {"checkin": 5, "nudge": 5, "exercise": 5, "weekly": 5, "digest": 50}
+
+
+@dataclass(frozen=True)
+class Refs:
+    """What a batch's messages are rendered from, loaded with the claim: alerts by id,
+    questionnaires by id, and the weekly summaries' progress by outbox row id."""
+
+    alerts: dict[int, Alert]
+    proms: dict[int, Any]
+    weeks: dict[int, Any]
 
 
 @dataclass(frozen=True)
@@ -162,6 +174,12 @@ class Outbox:
             alerts = await uow.alerts.by_ids(alert_ids) if alert_ids else {}
             # Questionnaires: rendered from the response when sent.
             proms = {r.ref_id: await uow.proms.get(r.ref_id) for r in rows if r.kind == "prom"}
+            weeks = {
+                r.id: await progress_of(uow, patients[r.patient_id])
+                for r in rows
+                if r.kind == "weekly" and r.patient_id in patients
+            }
+            refs = Refs(alerts, proms, weeks)
             jobs = [
                 reminders.Job(r, patients[r.patient_id]) for r in rows if r.kind in REMINDER_KINDS
             ]
@@ -178,7 +196,7 @@ class Outbox:
             async with gate:
                 if not keep_going():
                     return Result(row, "released")
-                return await self._send(row, patients.get(row.patient_id), alerts, proms)
+                return await self._send(row, patients.get(row.patient_id), refs)
 
         results += await asyncio.gather(*(one(r) for r in rows if r.id not in skip))
         await self._record(results, alerts)
@@ -186,11 +204,9 @@ class Outbox:
 
     # -- sending --------------------------------------------------------------------------
 
-    async def _send(
-        self, row: Any, patient: Any, alerts: dict[int, Alert], proms: dict[int, Any]
-    ) -> Result:
+    async def _send(self, row: Any, patient: Any, refs: Refs) -> Result:
         try:
-            return await self._deliver(row, patient, alerts, proms)
+            return await self._deliver(row, patient, refs)
         except RetryAfter as exc:
             return Result(row, "retry", "429", retry_in=retry_after_seconds(exc))
         except Forbidden as exc:
@@ -208,10 +224,9 @@ class Outbox:
             log.exception("outbox message %s failed unexpectedly", row.id)
             return Result(row, "failed", type(exc).__name__)
 
-    async def _deliver(
-        self, row: Any, patient: Any, alerts: dict[int, Alert], proms: dict[int, Any]
-    ) -> Result:
+    async def _deliver(self, row: Any, patient: Any, refs: Refs) -> Result:
         s = self.settings
+        alerts = refs.alerts
         priority = Priority(row.priority)
         chat_id = s.clinic_chat_id if row.kind in CLINIC_KINDS else row.chat_id
         markup = None
@@ -257,15 +272,30 @@ class Outbox:
             )
             markup = alert_keyboard(alert)
         elif row.kind == "prom":
-            response = proms.get(row.ref_id)
+            response = refs.proms.get(row.ref_id)
             if response is None or response.status != "open":
                 return Result(row, "skipped", "questionnaire closed")
             body, markup = render.prom_question(response, first=True)
+        elif row.kind == "weekly":
+            return await self._weekly(row, patient, refs.weeks.get(row.id), priority)
         elif row.kind == ALERT_EDIT:
             return await self._edit_copy(row, patient, alerts.get(row.ref_id), priority)
         else:  # relay, staff_reply, to_patient, digest, notice, erased: written when queued
             body = row.body
         message_id = await self.sender.send_push(chat_id, body, markup, priority)
+        return Result(row, "sent", message_id=message_id)
+
+    async def _weekly(self, row: Any, patient: Any, progress: Any, priority) -> Result:
+        """The weekly summary: the chart and the week in a paragraph (a paragraph alone while
+        there are too few check-ins for a chart)."""
+        if patient is None or progress is None:
+            return Result(row, "skipped", "patient erased")
+        caption = render.weekly_caption(patient, progress, row.local_day)
+        if not progress.enough:
+            message_id = await self.sender.send_push(row.chat_id, caption, None, priority)
+            return Result(row, "sent", message_id=message_id)
+        png = await asyncio.to_thread(render_png, progress)
+        message_id = await self.sender.send_photo(row.chat_id, png, caption, priority)
         return Result(row, "sent", message_id=message_id)
 
     async def _edit_copy(self, row: Any, patient: Any, alert: Alert | None, priority) -> Result:

@@ -47,6 +47,8 @@ async def sync(uow: UnitOfWork, patient: Patient, now: datetime) -> None:
     wanted: set[tuple[str, str]] = set()
     if patient.status == "active":
         wanted.add(("checkin", patient.checkin_time))
+        if patient.weekly_day is not None:  # fires daily; queued only on the chosen weekday
+            wanted.add(("weekly", patient.weekly_time or patient.checkin_time))
         if patient.plan_id:
             wanted |= {("exercise", t) for t in parse_times(patient.exercise_times)}
     existing = {
@@ -92,7 +94,7 @@ def _skip_reason(patient: Any, kind: str, slot: str, day: date) -> str | None:
         return "unreachable"
     if patient.paused_until is not None and day <= patient.paused_until:
         return "paused"
-    chosen = kind == "checkin" or patient.exercise_times_chosen
+    chosen = kind in ("checkin", "weekly") or patient.exercise_times_chosen
     if not schedule.is_allowed_time(_t(slot), chosen):
         return "night"
     return None
@@ -141,6 +143,7 @@ async def materialise_due(
                 Patient.unreachable,
                 Patient.paused_until,
                 Patient.exercise_times_chosen,
+                Patient.weekly_day,
             )
             .join(Patient, Patient.id == Reminder.patient_id)
             .where(Reminder.next_at <= now)
@@ -160,6 +163,8 @@ async def materialise_due(
             continue
         day = schedule.local_date(occ, r.timezone)
         if _skip_reason(r, r.kind, r.local_time, day):
+            continue
+        if r.kind == "weekly" and day.weekday() != r.weekly_day:
             continue
         pushes.append(_push_row(r.patient_id, r.chat_id, r.kind, occ, day, r.local_time))
         if r.kind == "checkin":

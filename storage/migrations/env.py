@@ -30,6 +30,13 @@ async def _run_async() -> None:
     engine = make_engine(_url())
     try:
         async with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # Batch mode rebuilds a table to change it; with foreign keys enforced,
+                # dropping the old patients table would cascade-delete every diary entry.
+                # Alembic's advice: off while migrating. A PRAGMA is ignored inside a
+                # transaction, so it goes to the driver before SQLAlchemy begins one.
+                raw = await conn.get_raw_connection()
+                await raw.driver_connection.execute("PRAGMA foreign_keys=OFF")
             await conn.run_sync(_run)
             await conn.commit()
     finally:

@@ -43,7 +43,7 @@ async def test_progress_after_a_week_sends_a_chart_with_the_summary(api, bot, db
     await api.send_text(PATIENT, "/progress")
     photo = await api.wait_for_message(PATIENT, lambda m: "photo" in m)
     caption = photo["caption"]
-    assert "Leg pain is down 3 points (43%) since you started: a real improvement." in caption
+    assert "Leg pain is down 2.7 points (38%) since you started: a real improvement." in caption
     assert "Back pain is about the same" in caption
     image = Image.open(io.BytesIO(photo["file_bytes"]))
     assert image.format == "PNG" and image.size[0] >= 800
@@ -185,3 +185,29 @@ async def test_the_discharge_report_is_a_pdf_with_the_chart_scores_and_alerts(
     assert "urgent" in words and "Dana" in words
     assert "Keele University" in words
     assert any(page.images for page in reader.pages)  # the chart
+
+
+async def test_the_weekly_summary_arrives_on_sunday_at_the_check_in_time(api, bot, db):
+    saturday = datetime(2026, 6, 13, 12, 0, tzinfo=UTC)  # Europe/London: 13:00 BST
+    bot.set_clock(saturday)
+    await join(api, PATIENT, "Sam Taylor")  # check-in time 09:00
+    await say(api, PATIENT, "/cancel")
+    pid = await db.scalar("SELECT id FROM patients")
+    for ago, leg in enumerate([4, 4, 5, 5, 6, 6, 7, 7, 7, 7]):
+        at = saturday - timedelta(days=ago)
+        await db.execute(
+            "INSERT INTO checkin_entries (patient_id, local_day, leg_pain, back_pain, numbness,"
+            " weakness, weakness_worsening, red_flag, exercises, created_at, updated_at)"
+            " VALUES (:p, :d, :leg, 2, false, false, false, false, 'yes', :t, :t)",
+            p=pid,
+            d=at.date(),
+            leg=leg,
+            t=at,
+        )
+    assert await db.scalar("SELECT count(*) FROM reminders WHERE kind = 'weekly'") == 1
+    bot.set_clock(datetime(2026, 6, 14, 8, 0, 30, tzinfo=UTC))  # Sunday 09:00:30 BST
+    summary = await api.wait_for_message(PATIENT, lambda m: "photo" in m)
+    caption = summary["caption"]
+    assert caption.startswith("Your week, Sam Taylor. You checked in on 7 of the last 7 days.")
+    assert "Leg pain is down 2.7 points (38%) since you started: a real improvement." in caption
+    assert "exercises at 100%" in caption
