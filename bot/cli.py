@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 
+from bot.content import ContentError
 from bot.logs import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -27,12 +28,14 @@ def _secrets(settings: Settings) -> list[str]:
 def cmd_run(args: argparse.Namespace) -> None:
     import uvloop
 
-    from bot.app import build_application
+    from bot.app import build_application, load_content
     from bot.runner import serve
     from storage.migrate import upgrade
 
     settings = _settings()
     setup_logging(_secrets(settings))
+    # Content first: a broken file stops the start before anything is touched.
+    load_content(settings.content_dir)
     # Alembic runs its own event loop: migrate before the bot's loop starts.
     upgrade(settings.database_url)
     app = build_application(settings)
@@ -109,6 +112,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         args.func(args)
     except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(2)
+    except ContentError as exc:
         print(exc, file=sys.stderr)
         sys.exit(2)
     except ValueError as exc:

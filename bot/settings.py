@@ -8,6 +8,7 @@ never shows up in a repr, a log line or an error message.
 from __future__ import annotations
 
 from datetime import time
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -68,6 +69,9 @@ class Settings(BaseSettings):
     clock_file: str | None = None
     # Tests only: while this file exists, stored updates are not handled (a crash window).
     inbox_hold_file: str | None = None
+    # The content (texts, FAQ, exercises, red-flag phrases): a clinic's reviewed copy, or the
+    # one shipped in bot/content when unset. Checked file by file at start.
+    content_dir: str | None = None
 
     @field_validator("clinic_staff_ids", mode="before")
     @classmethod
@@ -100,6 +104,13 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @field_validator("content_dir")
+    @classmethod
+    def _check_content_dir(cls, value: str | None) -> str | None:
+        if value and not Path(value).is_dir():
+            raise ValueError("not a directory")
+        return value or None
 
     @field_validator("database_url")
     @classmethod
@@ -141,6 +152,11 @@ class Settings(BaseSettings):
         self.token  # noqa: B018 - raises SettingsError when missing
         if self.clinic_chat_id is None:
             raise SettingsError("configuration error: CLINIC_CHAT_ID is required")
+        if not self.clinic_staff_ids:
+            raise SettingsError(
+                "configuration error: CLINIC_STAFF_IDS is empty, so nobody could acknowledge "
+                "an alert: list the clinicians' Telegram user ids, separated by commas"
+            )
 
 
 def load_settings(**overrides: object) -> Settings:
