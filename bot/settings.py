@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     clock_file: str | None = None
     # Tests only: while this file exists, stored updates are not handled (a crash window).
     inbox_hold_file: str | None = None
+    # At start, the database and Telegram are tried this many times (waiting 1 s, 2 s, 4 s...
+    # between tries) while they fail in a way that waiting can fix.
+    startup_tries: int = Field(default=3, ge=1, le=20)
+    startup_backoff_seconds: float = Field(default=1.0, ge=0, le=60)
+    # DEBUG also shows the traceback behind a one-line error.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # The content (texts, FAQ, exercises, red-flag phrases): a clinic's reviewed copy, or the
     # one shipped in bot/content when unset. Checked file by file at start.
     content_dir: str | None = None
@@ -104,6 +110,11 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("content_dir")
     @classmethod

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
+import socket
 import sys
 
 from bot.content import PACKAGE_DIR
-from tests.e2e.conftest import REPO, BotProcess
+from tests.e2e.conftest import REPO, TOKEN, BotProcess
 from tests.e2e.helpers import say
 
 STRANGER = 8080
@@ -98,3 +100,69 @@ async def test_the_bot_speaks_from_the_content_directory_it_is_given(api, db_url
         await bot.stop()
     # The shipped file is untouched.
     assert "I am the recovery diary of {clinic}" in (REPO / "bot/content/messages.yaml").read_text()
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (it was free a moment ago)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_telegram_out_of_reach_is_one_line_naming_the_url(api, db_url, tmp_path):
+    url = f"http://127.0.0.1:{closed_port()}/bot"
+    env = BotProcess(
+        api, db_url, tmp_path, TELEGRAM_API_BASE_URL=url, STARTUP_BACKOFF_SECONDS="0.1"
+    ).env
+    code, stderr = await run_until_exit(env, tmp_path, timeout=30)
+    assert code != 0
+    line = one_line(stderr)
+    assert re.fullmatch(
+        rf"cannot reach Telegram at {re.escape(url)}: connection refused \(3 tries over [\d.]+ s\)",
+        line,
+    ), line
+    assert TOKEN not in stderr
+
+
+async def test_a_token_telegram_refuses_is_one_line_at_once(api, db_url, tmp_path):
+    # A refused token is not worth another try: with 60 s between tries, a retry would
+    # overrun the 20 s this test allows.
+    env = BotProcess(
+        api,
+        db_url,
+        tmp_path,
+        TELEGRAM_BOT_TOKEN="424242:not-the-token-the-fake-api-knows",
+        STARTUP_BACKOFF_SECONDS="60",
+    ).env
+    code, stderr = await run_until_exit(env, tmp_path, timeout=20)
+    assert code != 0
+    line = one_line(stderr)
+    assert line.startswith(f"Telegram at {api.base_url} refused the bot token")
+    assert "not-the-token" not in stderr
+
+
+async def test_a_database_out_of_reach_is_one_line_without_its_password(api, tmp_path):
+    port = closed_port()
+    url = f"postgresql+asyncpg://recovery:pa55-w0rd@127.0.0.1:{port}/recovery"
+    env = BotProcess(api, url, tmp_path, STARTUP_BACKOFF_SECONDS="0.1").env
+    code, stderr = await run_until_exit(env, tmp_path, timeout=30)
+    assert code != 0
+    line = one_line(stderr)
+    shown = f"postgresql+asyncpg://recovery:***@127.0.0.1:{port}/recovery"
+    assert re.fullmatch(
+        rf"cannot reach the database at {re.escape(shown)}: connection refused "
+        r"\(3 tries over [\d.]+ s\)",
+        line,
+    ), line
+    assert "pa55-w0rd" not in stderr
+    assert api.requests() == []  # the database comes first
+
+
+async def test_debug_logging_shows_the_traceback_behind_the_line(api, tmp_path):
+    url = f"postgresql+asyncpg://recovery:pa55-w0rd@127.0.0.1:{closed_port()}/recovery"
+    env = BotProcess(api, url, tmp_path, STARTUP_TRIES="1", LOG_LEVEL="DEBUG").env
+    code, stderr = await run_until_exit(env, tmp_path, timeout=30)
+    assert code != 0
+    assert "Traceback" in stderr and "ConnectionRefusedError" in stderr
+    assert stderr.strip().splitlines()[-1].startswith("cannot reach the database at ")
+    assert "pa55-w0rd" not in stderr
