@@ -163,7 +163,7 @@ def cmd_invite(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from bot.demo import run_demo
 
-    asyncio.run(run_demo(script=args.script))
+    asyncio.run(run_demo(script=args.script, keep=args.keep))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -206,6 +206,11 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=plain,
     )
     demo.add_argument("--script", help="read the chat from this file instead of the keyboard")
+    demo.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the demo's database and the files the bot sent after it ends (says where)",
+    )
     demo.set_defaults(func=cmd_demo)
     return top
 
