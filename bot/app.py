@@ -46,6 +46,7 @@ from bot.handlers import (
 )
 from bot.handlers import settings as settings_handlers
 from bot.http import AiohttpRequest
+from bot.rules.places import place_table
 from bot.rules.red_flag_model import load_concepts, load_model
 from bot.rules.red_flags import load_rules
 from bot.sender import Sender
@@ -138,6 +139,7 @@ CONTENT = (
     ("red_flags.yaml", load_rules),
     ("red_flag_model.yaml", load_concepts),
     ("red_flag_model.json", load_model),
+    ("places.yaml", place_table),
 )
 
 

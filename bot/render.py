@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.content import Markup, label, text
+from bot.rules.places import Place
 from bot.settings import Settings
 from storage.models import Alert, CheckinDraft, CheckinEntry, Patient
 
@@ -48,6 +49,11 @@ TIME_CHOICES = ("08:00", "09:00", "12:00", "18:00", "20:00")
 CALLBACK_RE = re.compile(
     r"^(ob|ci|al|fq|dm|ex|ck|st|xe|rf):([A-Za-z0-9-]{1,32}):([a-z]{1,4})(?::([A-Za-z0-9_]{1,16}))?$"
 )
+
+
+def several_zones(place: Place) -> str:
+    """A country with several time zones: the patient is asked for the nearest city."""
+    return text("timezone_several", country=place.country, cities=", ".join(place.cities))
 
 
 def parse_callback(data: str | None) -> tuple[str, str, str, str] | None:

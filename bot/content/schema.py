@@ -208,6 +208,32 @@ class ModelFile(Strict):
         return self
 
 
+# --- places.yaml ---------------------------------------------------------------------------
+
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+def _zone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
+
+
+Zone = Annotated[str, AfterValidator(_zone)]
+
+
+class PlacesFile(Strict):
+    version: PositiveInt
+    country_names: dict[CountryCode, Texts]
+    main_zone: dict[CountryCode, Zone]
+    several_zones_examples: dict[CountryCode, Texts]
+    cities: dict[Zone, Texts]
+
+
 # --- checking ------------------------------------------------------------------------------
 
 
@@ -234,12 +260,8 @@ CHECKS: dict[str, Callable[[Any, Path], None]] = {
     "red_flags.yaml": _model(RedFlagsFile),
     "red_flag_model.yaml": _model(ConceptsFile),
     "red_flag_model.json": _model(ModelFile),
+    "places.yaml": _model(PlacesFile),
 }
-
-
-def register(name: str, model: type[BaseModel]) -> None:
-    """A content file's schema, declared by the module that reads the file."""
-    CHECKS[name] = _model(model)
 
 
 def check(name: str, data: Any, path: Path) -> None:

@@ -65,6 +65,8 @@ SAMPLE = {
     "urgent": 1,
     "worsening": 2,
     "names": "Sam Taylor (ID 3)",
+    "country": "United States",
+    "cities": "New York, Chicago, Denver, Los Angeles",
 }
 BUTTONS = {k for k in messages() if k.startswith("btn_")}
 
