@@ -47,6 +47,7 @@ from bot.handlers import (
 from bot.handlers import settings as settings_handlers
 from bot.http import AiohttpRequest
 from bot.rules.places import place_table
+from bot.rules.plain_words import vocabulary
 from bot.rules.red_flag_model import load_concepts, load_model
 from bot.rules.red_flags import load_rules
 from bot.sender import Sender
@@ -140,6 +141,7 @@ CONTENT = (
     ("red_flag_model.yaml", load_concepts),
     ("red_flag_model.json", load_model),
     ("places.yaml", place_table),
+    ("plain_words.yaml", vocabulary),
 )
 
 

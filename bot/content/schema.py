@@ -208,7 +208,7 @@ class ModelFile(Strict):
         return self
 
 
-# --- places.yaml ---------------------------------------------------------------------------
+# --- places.yaml and plain_words.yaml ------------------------------------------------------
 
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
@@ -232,6 +232,17 @@ class PlacesFile(Strict):
     main_zone: dict[CountryCode, Zone]
     several_zones_examples: dict[CountryCode, Texts]
     cities: dict[Zone, Texts]
+
+
+class PlainWordsFile(Strict):
+    version: PositiveInt
+    help: Texts
+    greeting: Texts
+    thanks: Texts
+    ok: Texts
+    filler: list[Text] = []
+    emoji_ok: Texts
+    emoji_help: list[Text] = []
 
 
 # --- checking ------------------------------------------------------------------------------
@@ -261,6 +272,7 @@ CHECKS: dict[str, Callable[[Any, Path], None]] = {
     "red_flag_model.yaml": _model(ConceptsFile),
     "red_flag_model.json": _model(ModelFile),
     "places.yaml": _model(PlacesFile),
+    "plain_words.yaml": _model(PlainWordsFile),
 }
 
 

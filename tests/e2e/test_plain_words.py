@@ -1,12 +1,15 @@
-"""Plain words for plain requests, through the real bot: "9am", "Madrid", "2 weeks"."""
+"""Plain words for plain requests, through the real bot: "9am", "Madrid", "help", "thanks"."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.e2e.helpers import invite, join, press, say
+from tests.e2e.conftest import CLINIC_CHAT
+from tests.e2e.helpers import invite, join, last_id, press, say
 
 PATIENT = 9001
+ADVICE = "Please get urgent medical help now"
+FAQ_EMERGENCY_TOPICS = ("When to get urgent help", "This is an emergency")
 
 
 async def start_joining(api, name: str = "Ana Ruiz") -> None:
@@ -40,6 +43,50 @@ async def test_a_country_with_several_time_zones_is_asked_for_the_city(api, bot,
     await say(api, PATIENT, "Chicago", contains="all set")
     row = (await db.rows("SELECT checkin_time, timezone FROM patients"))[0]
     assert (row["checkin_time"], row["timezone"]) == ("21:30", "America/Chicago")
+
+
+async def test_help_in_plain_words_shows_the_help_not_the_faq(api, bot, db):
+    await registered(api)
+    for typed in ("help", "Help", "help me?", "menu"):
+        reply = await say(api, PATIENT, typed)
+        assert reply["text"].startswith("What I can do"), (typed, reply["text"])
+        assert not reply["text"].startswith(FAQ_EMERGENCY_TOPICS)
+    assert await db.scalar("SELECT count(*) FROM relayed_questions") == 0
+
+
+async def test_help_typed_while_joining_explains_the_step(api, bot, db):
+    await start_joining(api)
+    reply = await say(api, PATIENT, "help")
+    assert "We are setting up your diary" in reply["text"]
+    # The question is still open: a time typed next is taken.
+    await say(api, PATIENT, "noon", contains="Check-in at 12:00")
+
+
+async def test_greetings_thanks_and_emoji_get_a_short_pointer(api, bot, db):
+    await registered(api)
+    replies = {}
+    for typed in ("hi", "Good morning!", "thanks", "Thank you so much", "cheers", "👍", "🙂"):
+        replies[typed] = await say(api, PATIENT, typed)
+    assert "Good to hear from you" in replies["hi"]["text"]
+    assert "Good to hear from you" in replies["Good morning!"]["text"]
+    for typed in ("thanks", "Thank you so much", "cheers"):
+        assert replies[typed]["text"].startswith("You're welcome")
+    for reply in replies.values():
+        assert "/checkin" in reply["text"] and "/help" in reply["text"]
+        assert "reply_markup" not in reply  # no "Ask the clinic": not a question
+        assert "not sure" not in reply["text"]
+    assert await db.scalar("SELECT count(*) FROM relayed_questions") == 0
+    assert await db.scalar("SELECT count(*) FROM alerts") == 0
+
+
+async def test_a_red_flag_after_a_greeting_still_takes_the_urgent_path(api, bot, db):
+    await registered(api)
+    after = last_id(api, CLINIC_CHAT)
+    reply = await say(api, PATIENT, "hi, I can't feel when I need to pee", contains=ADVICE)
+    assert "Good to hear from you" not in reply["text"]
+    alert = await api.wait_for_message(CLINIC_CHAT, lambda m: "URGENT" in m["text"], after=after)
+    assert "Sam Taylor" in alert["text"]
+    assert not any("Good to hear from you" in m["text"] for m in api.messages(PATIENT))
 
 
 async def test_settings_understand_times_and_pauses_in_words(api, bot, db):
