@@ -30,6 +30,9 @@ import yaml
 
 #: The content shipped with the bot.
 PACKAGE_DIR = Path(__file__).resolve().parent
+#: The same, under its older name. A file read from here ignores ``CONTENT_DIR``: read content
+#: through :func:`read` instead.
+CONTENT_DIR = PACKAGE_DIR
 _dir = PACKAGE_DIR
 _read_from: Path | None = None  # where the first file was read from (then the dir is fixed)
 
