@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 
+from bot.settings import SettingsError, load_settings
 from bot.startup import (
     database_transient,
     reason,
@@ -205,3 +206,40 @@ def test_the_help_keeps_its_columns():
     # Not re-wrapped into one paragraph by argparse: each setting starts its own line.
     text = help_of("run")
     assert "  CLINIC_STAFF_IDS        Telegram user ids of the clinicians" in text
+
+
+# --- settings that start-up reads ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CONTENT_DIR", "/no/such/folder"),
+        ("LOG_LEVEL", "loud"),
+        ("STARTUP_TRIES", "0"),
+        ("STARTUP_BACKOFF_SECONDS", "-1"),
+    ],
+)
+def test_a_malformed_start_up_setting_is_named_in_one_line(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert str(err.value).startswith(f"configuration error: {name}: ")
+    assert "\n" not in str(err.value)
+
+
+def test_log_level_is_read_in_any_case(monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", " debug ")
+    assert load_settings().log_level == "DEBUG"
+
+
+@pytest.mark.parametrize("staff", ["", " , ", ","])
+def test_running_without_any_staff_is_refused(staff):
+    settings = load_settings(
+        telegram_bot_token="123456:abcdefghijklmnopqrstuvwxyz",
+        clinic_chat_id=-100,
+        clinic_staff_ids=staff,
+    )
+    with pytest.raises(SettingsError) as err:
+        settings.require_for_running()
+    assert str(err.value).startswith("configuration error: CLINIC_STAFF_IDS is empty")
