@@ -29,7 +29,7 @@ from telegram.ext import (
 
 from bot import digest_job
 from bot.clock import Clock, make_clock
-from bot.content import messages
+from bot.content import ContentError, messages, read, snippets, use_dir
 from bot.delivery.limiter import Limiter
 from bot.delivery.outbox import FAST_LANE, Outbox
 from bot.delivery.transport import BotRequest
@@ -47,6 +47,9 @@ from bot.handlers import (
 )
 from bot.handlers import settings as settings_handlers
 from bot.http import AiohttpRequest
+from bot.outcomes.proms import content as prom_content
+from bot.rules.places import place_table
+from bot.rules.plain_words import vocabulary
 from bot.rules.red_flag_model import load_concepts, load_model
 from bot.rules.red_flags import load_rules
 from bot.sender import Sender
@@ -133,14 +136,37 @@ async def _set_commands(app: Application, settings: Settings, services: Services
         await uow.commit()
 
 
-def load_content() -> None:
-    """Every content file parsed and every index built (a broken file stops the start)."""
-    messages()
-    library()
-    faq_index()
-    load_rules()
-    load_model()
-    load_concepts()
+# Each content file and what is built from it, in an order where a file comes after those it
+# uses (messages and the FAQ put in snippets of safety.yaml).
+CONTENT = (
+    ("safety.yaml", snippets),
+    ("messages.yaml", messages),
+    ("exercises.yaml", library),
+    ("faq.yaml", faq_index),
+    ("red_flags.yaml", load_rules),
+    ("red_flag_model.yaml", load_concepts),
+    ("red_flag_model.json", load_model),
+    ("places.yaml", place_table),
+    ("plain_words.yaml", vocabulary),
+    ("proms.yaml", prom_content),
+)
+
+
+def load_content(directory: str | None = None) -> None:
+    """Every content file of ``directory`` (None: bot/content) parsed, checked against its
+    schema and built into what the bot uses, once, at start. A file that does not parse or
+    does not fit raises :class:`ContentError`: one line naming the file and where."""
+    use_dir(directory)
+    for name, _ in CONTENT:
+        read(name)
+    for name, build in CONTENT:
+        try:
+            build()
+        except ContentError:
+            raise
+        except (ValueError, KeyError, TypeError) as exc:
+            problem = str(exc).removeprefix(f"{name}: ")
+            raise ContentError(name, "", problem) from None
 
 
 def build_application(settings: Settings, clock: Clock | None = None) -> Application:
@@ -176,7 +202,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         app.bot_data["engine"] = engine
         # Content is read, checked and indexed once, here, not on the first message that
         # needs it (building the FAQ index took about half a second).
-        load_content()
+        load_content(settings.content_dir)
         await _set_commands(app, settings, services)
         jobs = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
         app.job_queue.run_repeating(

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from bot.content import expand
+from bot.content import expand, read
 
 DEFAULT_PATH = Path(__file__).parent / "content" / "exercises.yaml"
 
@@ -176,8 +176,8 @@ class Library:
 
 @cache
 def library() -> Library:
-    """The default library (``bot/content/exercises.yaml``), loaded once."""
-    return Library.load()
+    """The library of the content directory (``exercises.yaml``), loaded once."""
+    return Library.from_data(read("exercises.yaml"))
 
 
 # --- rendering -------------------------------------------------------------------------------

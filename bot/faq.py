@@ -72,7 +72,7 @@ import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from bot.content import expand, without_snippets
+from bot.content import expand, read, without_snippets
 
 __all__ = [
     "DEFAULT_PATH",
@@ -869,8 +869,13 @@ class FaqIndex:
 
 
 def load_entries(path: Path | None = None) -> tuple[tuple[FaqEntry, ...], tuple[str, ...]]:
-    """Parse the FAQ file: the entries and the ``out_of_scope`` calibration questions."""
-    data = yaml.safe_load(Path(path or DEFAULT_PATH).read_text(encoding="utf-8"))
+    """Parse the FAQ file: the entries and the ``out_of_scope`` calibration questions.
+
+    Without ``path``: ``faq.yaml`` of the content directory, checked against its schema."""
+    if path is None:
+        data = read("faq.yaml")
+    else:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     entries = []
     for raw in data["entries"]:
         kind = raw.get("kind", "answer")

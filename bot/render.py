@@ -16,6 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.content import Markup, label, text, unwrap
 from bot.outcomes.proms import STARTBACK_ITEMS, content
 from bot.outcomes.report import ReportData
+from bot.rules.places import Place
 from bot.services.proms import current_activity
 from bot.settings import Settings
 from storage.models import Alert, CheckinDraft, CheckinEntry, Patient, RelayedQuestion
@@ -52,6 +53,11 @@ TIME_CHOICES = ("08:00", "09:00", "12:00", "18:00", "20:00")
 CALLBACK_RE = re.compile(
     r"^(ob|ci|al|fq|dm|ex|ck|st|xe|rf|pr):([A-Za-z0-9-]{1,32}):([a-z]{1,4})(?::([A-Za-z0-9_]{1,16}))?$"
 )
+
+
+def several_zones(place: Place) -> str:
+    """A country with several time zones: the patient is asked for the nearest city."""
+    return text("timezone_several", country=place.country, cities=", ".join(place.cities))
 
 
 def parse_callback(data: str | None) -> tuple[str, str, str, str] | None:
@@ -599,13 +605,13 @@ def report_data(
         for a in alerts
     ]
     return ReportData(
-        title=_plain(text("report_title", name=patient.name)),
-        facts=[_plain(f) for f in facts],
+        title=plain(text("report_title", name=patient.name)),
+        facts=[plain(f) for f in facts],
         chart_png=png,
-        summary=[_plain(x) for x in summary],
+        summary=[plain(x) for x in summary],
         proms=proms,
         alerts=rows,
-        footer=_plain(
+        footer=plain(
             text("report_footer", clinic=settings.clinic_name, at=clinic_time(now, settings))
         ),
     )
@@ -620,8 +626,8 @@ def _prom_result(r) -> str:
     return f"{s['score']:+d}"
 
 
-def _plain(rendered: str) -> str:
-    """A rendered message without its HTML, for the PDF."""
+def plain(rendered: str) -> str:
+    """A rendered message without its HTML (the PDF, the command line)."""
     return html.unescape(re.sub(r"<[^>]+>", "", rendered))
 
 

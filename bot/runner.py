@@ -25,6 +25,13 @@ log = logging.getLogger(__name__)
 async def running(app: Application, hold_file: str | None = None) -> AsyncIterator[Inbox]:
     """The application started, polling into the inbox and handling from it, until the block
     ends; then a clean stop (updates in hand are finished, unsent batches handed back)."""
+    try:
+        await app.initialize()
+    except Exception:
+        # PTB's shutdown skips an application whose initialize failed, leaving the bot's
+        # HTTP sessions open (and a warning about each on stderr): close them here.
+        await app.bot.shutdown()
+        raise
     async with app:
         await app.post_init(app)
         await app.start()

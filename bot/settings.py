@@ -8,7 +8,8 @@ never shows up in a repr, a log line or an error message.
 from __future__ import annotations
 
 from datetime import time
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -73,6 +74,15 @@ class Settings(BaseSettings):
     clock_file: str | None = None
     # Tests only: while this file exists, stored updates are not handled (a crash window).
     inbox_hold_file: str | None = None
+    # At start, the database and Telegram are tried this many times (waiting 1 s, 2 s, 4 s...
+    # between tries) while they fail in a way that waiting can fix.
+    startup_tries: int = Field(default=3, ge=1, le=20)
+    startup_backoff_seconds: float = Field(default=1.0, ge=0, le=60)
+    # DEBUG also shows the traceback behind a one-line error.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The content (texts, FAQ, exercises, red-flag phrases): a clinic's reviewed copy, or the
+    # one shipped in bot/content when unset. Checked file by file at start.
+    content_dir: str | None = None
 
     @field_validator("clinic_staff_ids", "clinic_oncall_ids", mode="before")
     @classmethod
@@ -113,6 +123,18 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("content_dir")
+    @classmethod
+    def _check_content_dir(cls, value: str | None) -> str | None:
+        if value and not Path(value).is_dir():
+            raise ValueError("not a directory")
+        return value or None
 
     @field_validator("database_url")
     @classmethod
@@ -158,6 +180,11 @@ class Settings(BaseSettings):
         self.token  # noqa: B018 - raises SettingsError when missing
         if self.clinic_chat_id is None:
             raise SettingsError("configuration error: CLINIC_CHAT_ID is required")
+        if not self.clinic_staff_ids:
+            raise SettingsError(
+                "configuration error: CLINIC_STAFF_IDS is empty, so nobody could acknowledge "
+                "an alert: list the clinicians' Telegram user ids, separated by commas"
+            )
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -7,20 +7,95 @@
 111 or an urgent GP, routine) and the one rule for how much an exercise may hurt. A content file
 writes ``[[name]]`` where a snippet of it belongs, and :func:`expand` puts it in, so every
 surface that names those symptoms shows the same list.
+
+Every file is read through :func:`read`: parsed, checked against its schema
+(``bot/content/schema.py``) and kept. The directory is this package's own unless the operator
+points ``CONTENT_DIR`` elsewhere (:func:`use_dir`, called once at start, before anything is
+read). A file that does not parse or fails its schema raises :class:`ContentError`, one line
+naming the file and where.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
 from datetime import date
 from functools import cache
 from pathlib import Path
 from string import Formatter
+from typing import Any
 
 import yaml
 
-CONTENT_DIR = Path(__file__).parent
+#: The content shipped with the bot.
+PACKAGE_DIR = Path(__file__).resolve().parent
+_dir = PACKAGE_DIR
+_read_from: Path | None = None  # where the first file was read from (then the dir is fixed)
+
+
+class ContentError(ValueError):
+    """A content file that cannot be used: one line naming the file and where."""
+
+    def __init__(self, name: str, where: str, problem: str) -> None:
+        place = f"{name}, {where}" if where else name
+        # One line: a YAML or pydantic message may span several.
+        super().__init__(f"content error: {place}: {' '.join(str(problem).split())}")
+        self.name = name
+
+
+def use_dir(path: str | Path | None) -> None:
+    """Read content from ``path`` (None: the package's own). Must come before any file is
+    read: the texts, the FAQ index and the red-flag rules are built once from one directory."""
+    global _dir
+    new = Path(path).resolve() if path else PACKAGE_DIR
+    if _read_from is not None and new != _read_from:
+        raise RuntimeError(f"content was already read from {_read_from}")
+    _dir = new
+
+
+def content_dir() -> Path:
+    return _dir
+
+
+def _parse(name: str, path: Path) -> Any:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ContentError(name, "", f"file not found in {path.parent}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContentError(name, "", f"cannot be read: {exc}") from None
+    if name.endswith(".json"):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            where = f"line {exc.lineno}, column {exc.colno}"
+            raise ContentError(name, where, f"not valid JSON: {exc.msg}") from None
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ContentError(name, where, f"not valid YAML: {problem}") from None
+
+
+def check_file(path: Path) -> Any:
+    """The data of the content file at ``path``, parsed and checked against the schema of a
+    file of that name; :class:`ContentError` if it does not parse or does not fit."""
+    from bot.content.schema import check
+
+    data = _parse(path.name, path)
+    check(path.name, data, path)
+    return data
+
+
+@cache
+def read(name: str) -> Any:
+    """The data of content file ``name`` of the content directory, checked (read once)."""
+    global _read_from
+    _read_from = _dir
+    return check_file(_dir / name)
 
 
 class Markup(str):
@@ -52,15 +127,10 @@ def unwrap(block: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-def _load(name: str) -> dict:
-    with open(CONTENT_DIR / name, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
-
-
 @cache
 def safety() -> dict:
     """``safety.yaml``: the emergency and serious symptoms, routes and the exercise stop rule."""
-    return _load("safety.yaml")
+    return read("safety.yaml")
 
 
 def _bullets(items: list[str]) -> str:
@@ -117,19 +187,26 @@ def without_snippets(block: str) -> str:
 
 @cache
 def messages() -> dict[str, str]:
-    data = _load("messages.yaml")
+    data = read("messages.yaml")
     # Keys starting with "_" are about the file (its version), not messages.
     return {k: unwrap(expand(v)) for k, v in data.items() if not k.startswith("_")}
 
 
-CONTENT_FILES = ("messages.yaml", "faq.yaml", "exercises.yaml", "red_flags.yaml", "safety.yaml")
+CONTENT_FILES = (
+    "messages.yaml",
+    "faq.yaml",
+    "exercises.yaml",
+    "red_flags.yaml",
+    "safety.yaml",
+    "proms.yaml",
+)
 
 
 def content_versions() -> dict[str, tuple[int, date]]:
     """Each content file's version and the date it was last clinically reviewed."""
     out = {}
     for name in CONTENT_FILES:
-        data = _load(name)
+        data = read(name)
         meta = data.get("_content", data)
         out[name] = (int(meta["version"]), date.fromisoformat(str(meta["reviewed"])))
     return out

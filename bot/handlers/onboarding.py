@@ -46,6 +46,11 @@ def _screen(
             )
         case "bad_timezone":
             return text("bad_timezone"), render.timezone_keyboard(conv.nonce, s.clinic_timezone)
+        case "timezone_several":
+            return (
+                render.several_zones(step.place),
+                render.timezone_keyboard(conv.nonce, s.clinic_timezone),
+            )
         case "registered":
             p = step.patient
             return text("registered", name=p.name, time=p.checkin_time, timezone=p.timezone), None

@@ -65,6 +65,18 @@ async def free_text_question(
     )
 
 
+async def small_talk(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, patient: Patient | None, kind: str
+) -> None:
+    """Hello, thanks, ok or an emoji, outside any flow: a short pointer to what the bot does."""
+    s = svc(context)
+    if patient is None:
+        body = text("not_registered", clinic=s.settings.clinic_name)
+    else:
+        body = text(f"small_talk_{kind}")
+    await update.effective_message.reply_text(body)
+
+
 async def faq_button(update: Update, context, ref: str, action: str) -> None:
     query = update.callback_query
     s = svc(context)

@@ -1,6 +1,8 @@
 """Dispatch of free text and of button presses to the flow they belong to.
 
-Order matters and is safety-first: a red flag in any text is acted on before anything else.
+Order matters and is safety-first: a red flag in any text is acted on before anything else,
+plain "help" included. Then "help" itself; then the open flow (onboarding, a check-in note,
+a settings question); then small talk (hello, thanks, an emoji); then the FAQ.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from bot import render
 from bot.content import text
 from bot.handlers import exercises, privacy, proms, questions, settings
 from bot.handlers.checkin import checkin_button, checkin_note
-from bot.handlers.common import active_patient
+from bot.handlers.common import active_patient, help_command
 from bot.handlers.onboarding import onboarding_button, onboarding_text
 from bot.handlers.safety import red_flag_answer, red_flag_in_text
 from bot.handlers.staff import alert_button
+from bot.rules.plain_words import plain_request
 
 # Areas whose first field is a number, checked here once, with its longest form (database ids
 # are 32-bit; the erase button names a Telegram user id, which can be longer).
@@ -29,6 +32,11 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         if patient is not None:
             await checkin_note(update, context, patient)
         return
+    # "help" or "menu" typed instead of /help: the help, in the middle of a flow too.
+    said = plain_request(update.effective_message.text)
+    if said == "help":
+        await help_command(update, context)
+        return
     if await onboarding_text(update, context):
         return
     patient = await active_patient(update, context)
@@ -39,6 +47,9 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             return
         if await settings.settings_text(update, context, patient):
             return
+    if said is not None:  # hello, thanks, ok, an emoji: not a question for the FAQ
+        await questions.small_talk(update, context, patient, said)
+        return
     await questions.free_text_question(update, context, patient)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from bot import render
 from bot.content import label, text
 from bot.handlers.common import svc
 from bot.render import button
@@ -101,6 +102,8 @@ async def settings_text(update: Update, context, patient) -> bool:
         return False
     if result.status.startswith("saved_"):
         await update.effective_message.reply_text(_saved(result))
+    elif result.status == "timezone_several":
+        await update.effective_message.reply_text(render.several_zones(result.place))
     else:
         await update.effective_message.reply_text(text(result.status))
     return True

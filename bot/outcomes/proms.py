@@ -16,10 +16,8 @@ from __future__ import annotations
 from functools import cache
 from statistics import mean
 
-import yaml
-from pydantic import BaseModel, Field, field_validator
-
-from bot.content import CONTENT_DIR
+from bot.content import read
+from bot.content.schema import PromContent
 
 STARTBACK_ITEMS = 9
 PSYCHOSOCIAL = range(4, 9)  # items 5-9, zero-based
@@ -29,55 +27,10 @@ PSFS_IMPORTANT_CHANGE = 2
 MAX_ACTIVITY = 60
 
 
-class StartBackContent(BaseModel):
-    title: str
-    copyright: str
-    intro: str
-    agree: str
-    disagree: str
-    items: list[str] = Field(min_length=8, max_length=8)
-    bothersome: str
-    bothersome_answers: list[str] = Field(min_length=5, max_length=5)
-    done: str
-
-
-class PsfsContent(BaseModel):
-    title: str
-    intro: str
-    ask_rating: str
-    ask_more: str
-    review_intro: str
-    discharge_intro: str
-    enough: str
-    too_long: str
-    done: str
-
-
-class GrocContent(BaseModel):
-    title: str
-    question: str
-    answers: list[tuple[str, int]] = Field(min_length=7, max_length=7)
-    done: str
-
-    @field_validator("answers")
-    @classmethod
-    def _symmetric(cls, value: list[tuple[str, int]]) -> list[tuple[str, int]]:
-        if [score for _, score in value] != [3, 2, 1, 0, -1, -2, -3]:
-            raise ValueError("answers must score 3 down to -3, best first")
-        return value
-
-
-class PromContent(BaseModel):
-    startback: StartBackContent
-    psfs: PsfsContent
-    groc: GrocContent
-
-
 @cache
 def content() -> PromContent:
-    with open(CONTENT_DIR / "proms.yaml", encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    return PromContent.model_validate({k: v for k, v in data.items() if not k.startswith("_")})
+    """The questionnaires of ``proms.yaml`` (checked against their schema when read)."""
+    return PromContent.model_validate(read("proms.yaml"))
 
 
 def score_startback(answers: list[int]) -> dict:

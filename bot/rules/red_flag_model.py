@@ -28,6 +28,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.content import read
 from bot.rules.red_flags import load_rules, normalise
 
 __all__ = [
@@ -54,7 +55,10 @@ _NEGATED_WORDS = 3  # words after a cue that are marked as negated
 @lru_cache(maxsize=4)
 def load_concepts(path: str | Path | None = None) -> tuple[tuple[str, re.Pattern[str]], ...]:
     """The concept patterns (read and compiled once)."""
-    data = yaml.safe_load(Path(path or CONCEPTS_PATH).read_text(encoding="utf-8"))
+    if path is None:  # the content directory's, checked against its schema
+        data = read("red_flag_model.yaml")
+    else:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     out = []
     for name, patterns in data["concepts"].items():
         alternation = "|".join(f"(?:{p})" for p in patterns)
@@ -141,7 +145,10 @@ class RedFlagModel:
 def load_model(path: str | Path | None = None) -> RedFlagModel:
     """The trained weights (read once). Raises if the file is missing or malformed, so the bot
     stops at start rather than running without its second reader."""
-    data = json.loads(Path(path or WEIGHTS_PATH).read_text(encoding="utf-8"))
+    if path is None:  # the content directory's, checked against its schema
+        data = read("red_flag_model.json")
+    else:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
     weights = {str(k): float(v) for k, v in data["weights"].items()}
     threshold = float(data["ask_threshold"])
     min_evidence = float(data["ask_min_evidence"])

@@ -19,9 +19,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import yaml
-
-from bot.rules.red_flag_model import CONCEPTS_PATH, concepts_in, load_model
+from bot.content import read
+from bot.rules.red_flag_model import concepts_in, load_model
 from bot.rules.red_flags import (
     RedFlagHit,
     denied_red_flags,
@@ -69,8 +68,7 @@ class Triage:
 
 @lru_cache(maxsize=1)
 def _unclear_reason() -> str:
-    data = yaml.safe_load(CONCEPTS_PATH.read_text(encoding="utf-8"))
-    return str(data["unclear_reason"]).strip()
+    return str(read("red_flag_model.yaml")["unclear_reason"]).strip()
 
 
 def _sentence_around(norm: str, fragment: str) -> tuple[str, bool]:

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.content import read
+
 __all__ = [
     "KINDS",
     "RED_FLAGS_PATH",
@@ -145,9 +147,11 @@ def load_rules(path: str | Path | None = None) -> RedFlagRules:
     Raises ``ValueError`` naming the problem if the file is malformed, so a bad edit to the
     content stops the bot at start rather than silently disabling a red flag.
     """
-    source = Path(path) if path is not None else RED_FLAGS_PATH
-    with open(source, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+    if path is None:  # the content directory's, checked against its schema
+        data = read("red_flags.yaml")
+    else:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
 
     negation = data["negation"]
     cues: list[str] = [str(c) for c in negation["cues"]]

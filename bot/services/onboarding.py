@@ -6,47 +6,29 @@ bad invite leaves no patient behind. The flow's state is a ``Conversation`` row.
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, time
-from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from bot.rules.places import Place, understand_zone
+from bot.rules.when import parse_time
 from bot.services import invites, reminders
 from storage.models import Conversation, Patient
 from storage.uow import UnitOfWork
 
 FLOW = "onboarding"
-TIME_RE = re.compile(r"^\s*([01]?\d|2[0-3])[:.h ]?([0-5]\d)\s*$")
 
 
 def parse_hhmm(raw: str) -> str | None:
-    """'8:30', '08:30', '0830', '20.15' -> 'HH:MM'; anything else -> None."""
-    m = TIME_RE.match(raw or "")
-    if not m:
-        return None
-    return time(int(m.group(1)), int(m.group(2))).strftime("%H:%M")
-
-
-@cache
-def _zone_names() -> dict[str, str]:
-    """Lower-case IANA name -> its spelling. Listing the zones reads the whole time-zone
-    database from disk (tens of milliseconds), so it is done once."""
-    return {z.lower(): z for z in available_timezones()}
+    """'8:30', '0830', '20.15', '9am', '9:30pm', 'noon' -> 'HH:MM'; anything else -> None."""
+    return parse_time(raw)
 
 
 def parse_timezone(raw: str) -> str | None:
-    name = (raw or "").strip().replace(" ", "_")
-    if not name or len(name) > 64:
-        return None
-    # Accept any capitalisation of a real IANA name ("europe/dublin").
-    name = _zone_names().get(name.lower(), name)
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return name
+    """The IANA zone of a zone name, a city or a country with one time zone; else None."""
+    place = understand_zone(raw)
+    return place.zone if place is not None else None
 
 
 @dataclass(frozen=True)
@@ -56,6 +38,7 @@ class Step:
     status: str  # see the handlers for the message each status maps to
     conv: Conversation | None = None
     patient: Patient | None = None
+    place: Place | None = None  # timezone_several: the country with several zones
 
 
 async def start(uow: UnitOfWork, user_id: int, code: str, now: datetime) -> Step:
@@ -134,9 +117,12 @@ async def choose_timezone(
     conv = await current(uow, user_id, nonce)
     if conv is None or conv.step != "timezone":
         return Step("stale")
-    tz = parse_timezone(raw)
-    if tz is None:
+    place = understand_zone(raw)
+    if place is None:
         return Step("bad_timezone", conv=conv)
+    if place.zone is None:  # a country with several time zones: which city?
+        return Step("timezone_several", conv=conv, place=place)
+    tz = place.zone
     data = conv.data
     if not await uow.invites.consume(data["invite_id"], user_id, now):
         # Used by someone else meanwhile, or expired during the flow.

@@ -2,62 +2,36 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bot.exercises import library
-from bot.rules import schedule
+from bot.rules import schedule, when
+from bot.rules.places import Place, understand_zone
 from bot.services import reminders
-from bot.services.onboarding import parse_hhmm, parse_timezone
+from bot.services.onboarding import parse_hhmm
 from storage.models import Conversation, Patient
 from storage.uow import UnitOfWork
 
 FLOW = "settings"
 MAX_EXERCISE_TIMES = 4
-MAX_PAUSE_DAYS = 90
 QUESTION_TTL = timedelta(hours=1)
 
 
 def parse_times(raw: str) -> list[str] | None:
-    parts = [p for p in re.split(r"[,\s;]+|\band\b", raw or "") if p.strip()]
-    times = [parse_hhmm(p) for p in parts]
-    if not times or None in times or len(set(times)) > MAX_EXERCISE_TIMES:
-        return None
-    return sorted(set(times))
-
-
-def parse_pause(raw: str, today: date) -> date | None:
-    """'7' (days), '2026-12-24', '24/12' or '24/12/2026' -> the last paused day."""
-    raw = (raw or "").strip()
-    until: date | None = None
-    if raw.isdigit() and 1 <= int(raw) <= MAX_PAUSE_DAYS:
-        until = today + timedelta(days=int(raw) - 1)
-    elif m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", raw):
-        until = _date(int(m[1]), int(m[2]), int(m[3]))
-    elif m := re.fullmatch(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{4}))?", raw):
-        year = int(m[3]) if m[3] else today.year
-        until = _date(year, int(m[2]), int(m[1]))
-        if until is not None and not m[3] and until < today:
-            until = _date(year + 1, int(m[2]), int(m[1]))
-    if until is None or until < today or (until - today).days >= MAX_PAUSE_DAYS:
-        return None
-    return until
-
-
-def _date(y: int, m: int, d: int) -> date | None:
-    try:
-        return date(y, m, d)
-    except ValueError:
-        return None
+    """Up to four exercise reminder times ("10:00, 18:00", "9am and 6pm")."""
+    return when.parse_times(raw, MAX_EXERCISE_TIMES)
 
 
 @dataclass(frozen=True)
 class Result:
-    status: str  # menu | ask_<what> | bad_<what> | saved_<what> | stale
+    # menu | ask_<what> | bad_<what> | bad_pause_past | bad_pause_too_long | timezone_several
+    # | saved_<what> | stale
+    status: str
     patient: Patient | None = None
     conv: Conversation | None = None
+    place: Place | None = None  # timezone_several: the country with several zones
 
 
 async def open_menu(uow: UnitOfWork, patient: Patient, now: datetime) -> Result:
@@ -115,16 +89,19 @@ async def typed(uow: UnitOfWork, patient: Patient, raw: str, now: datetime) -> R
         patient.exercise_times = ",".join(times)
         patient.exercise_times_chosen = True
     elif step == "timezone":
-        tz = parse_timezone(raw)
-        if tz is None:
+        place = understand_zone(raw)
+        if place is None:
             return Result("bad_timezone", patient, conv)
-        patient.timezone = tz
+        if place.zone is None:  # a country with several time zones: which city?
+            return Result("timezone_several", patient, conv, place)
+        patient.timezone = place.zone
         await reminders.retime(uow, patient, now)
     elif step == "pause":
-        until = parse_pause(raw, today)
-        if until is None:
-            return Result("bad_pause", patient, conv)
-        patient.paused_until = until
+        pause = when.parse_pause(raw, today)  # the patient's own today
+        if pause.until is None:
+            key = "bad_pause" if pause.problem == "unclear" else f"bad_pause_{pause.problem}"
+            return Result(key, patient, conv)
+        patient.paused_until = pause.until
         await reminders.drop_pending(uow, patient.id, now)
     else:
         return None

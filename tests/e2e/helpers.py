@@ -112,7 +112,9 @@ async def checkin(
 
 
 async def start_checkin(api, user_id: int) -> dict:
-    return await say(api, user_id, "/checkin", contains="leg")
+    """/checkin; returns the check-in's question message (a questionnaire that was still
+    arriving from the last check-in may come first)."""
+    return await say(api, user_id, "/checkin", contains="Daily check-in")
 
 
 def staff_alerts(api) -> list[dict]:

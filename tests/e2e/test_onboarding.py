@@ -38,7 +38,7 @@ async def test_typed_time_and_timezone_are_accepted(api, bot, db):
     await press(api, PATIENT, consent, "I agree", contains="what time")
     await say(api, PATIENT, "quarter past seven", contains="did not understand")
     await say(api, PATIENT, "7:15", contains="time zone")
-    await say(api, PATIENT, "Mars/Olympus", contains="don't know that time zone")
+    await say(api, PATIENT, "Mars/Olympus", contains="don't know that place")
     await say(api, PATIENT, "europe/dublin", contains="all set")
     row = (await db.rows("SELECT checkin_time, timezone FROM patients"))[0]
     assert (row["checkin_time"], row["timezone"]) == ("07:15", "Europe/Dublin")

@@ -43,7 +43,7 @@ async def test_progress_after_a_week_sends_a_chart_with_the_summary(api, bot, db
     await api.send_text(PATIENT, "/progress")
     photo = await api.wait_for_message(PATIENT, lambda m: "photo" in m)
     caption = photo["caption"]
-    assert "Leg pain is down 2.7 points (38%) since you started: a real improvement." in caption
+    assert "Leg pain is down 3 points (43%) since you started: a real improvement." in caption
     assert "Back pain is about the same" in caption
     image = Image.open(io.BytesIO(photo["file_bytes"]))
     assert image.format == "PNG" and image.size[0] >= 800

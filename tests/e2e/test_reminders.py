@@ -145,7 +145,7 @@ async def test_pause_and_resume(api, bot, db):
     bot.set_clock(utc(2026, 6, 1, 6, 0))
     await register(api, LONDON, "Lon Don", "09:00")
     await say(api, LONDON, "/settings", contains="settings")
-    await press(api, LONDON, api.messages(LONDON)[-1], "Pause (holiday)", contains="how many")
+    await press(api, LONDON, api.messages(LONDON)[-1], "Pause (holiday)", contains="how long")
     await say(api, LONDON, "2", contains="Paused until 2026-06-02")
     for day in (1, 2):
         bot.set_clock(utc(2026, 6, day, 8, 1))
@@ -154,7 +154,7 @@ async def test_pause_and_resume(api, bot, db):
     await expect_prompt_at(api, bot, LONDON, utc(2026, 6, 3, 8, 0))
     # Pause again, then resume early: prompts come back the next day.
     await say(api, LONDON, "/settings", contains="settings")
-    await press(api, LONDON, api.messages(LONDON)[-1], "Pause (holiday)", contains="how many")
+    await press(api, LONDON, api.messages(LONDON)[-1], "Pause (holiday)", contains="how long")
     await say(api, LONDON, "2026-06-20", contains="Paused until")
     await say(api, LONDON, "/settings", contains="Paused until")
     await press(api, LONDON, api.messages(LONDON)[-1], "Resume", contains="Welcome back")

@@ -93,6 +93,8 @@ SAMPLE = {
     "score": "+2",
     "checkins": 12,
     "back0": 4,
+    "country": "United States",
+    "cities": "New York, Chicago, Denver, Los Angeles",
 }
 BUTTONS = {k for k in messages() if k.startswith("btn_")}
 

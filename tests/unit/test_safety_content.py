@@ -219,6 +219,7 @@ def test_content_files_carry_a_version_and_review_date_shown_in_help():
         "exercises.yaml",
         "red_flags.yaml",
         "safety.yaml",
+        "proms.yaml",
     }
     latest = max(d for _, d in versions.values())
     assert all(v >= 1 for v, _ in versions.values())
