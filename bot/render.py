@@ -6,6 +6,7 @@ strictly by :func:`parse_callback` (anything else is treated as stale or forged)
 
 from __future__ import annotations
 
+import calendar
 import html
 import re
 from datetime import datetime, timedelta
@@ -655,3 +656,14 @@ def weekly_caption(patient: Patient, progress, today) -> str:
 
 def _avg(days, site: str) -> str:
     return _figure(sum(getattr(d, site) for d in days) / len(days))
+
+
+def weekly_setting(patient: Patient) -> str:
+    """ "Sundays at 09:00" or "off"."""
+    if patient.weekly_day is None:
+        return text("weekly_setting_off")
+    return text(
+        "weekly_setting",
+        day=calendar.day_name[patient.weekly_day],
+        time=patient.weekly_time or patient.checkin_time,
+    )

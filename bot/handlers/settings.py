@@ -16,6 +16,7 @@ CHOICES = {
     "ct": "checkin_time",
     "et": "exercise_times",
     "tz": "timezone",
+    "wk": "weekly",
     "ps": "pause",
     "rs": "resume",
 }
@@ -23,6 +24,7 @@ LABELS = {
     "ct": "btn_set_checkin",
     "et": "btn_set_exercise",
     "tz": "btn_set_timezone",
+    "wk": "btn_set_weekly",
     "ps": "btn_set_pause",
     "rs": "btn_set_resume",
 }
@@ -40,9 +42,10 @@ def _menu(result: Result) -> tuple[str, InlineKeyboardMarkup]:
         checkin_time=p.checkin_time,
         exercise_times=", ".join(reminders.parse_times(p.exercise_times)) or text("settings_none"),
         timezone=p.timezone,
+        weekly=render.weekly_setting(p),
         paused=paused,
     )
-    codes = ["ct", "et", "tz", "ps"] + (["rs"] if p.paused_until else [])
+    codes = ["ct", "et", "tz", "wk", "ps"] + (["rs"] if p.paused_until else [])
     rows = [[button(label(LABELS[c]), f"st:{nonce}:{c}")] for c in codes]
     return body, InlineKeyboardMarkup(rows)
 
@@ -55,6 +58,7 @@ def _saved(result: Result) -> str:
         timezone=p.timezone,
         exercise_times=", ".join(reminders.parse_times(p.exercise_times)),
         until=p.paused_until.isoformat() if p.paused_until else "",
+        weekly=render.weekly_setting(p),
     )
 
 

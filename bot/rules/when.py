@@ -215,3 +215,33 @@ def parse_pause(raw: str, today: date) -> Pause:
         return Pause(None, "unclear")
     found = _length(text, today) or _day_of(_UNTIL.sub("", text, count=1), today)
     return found or Pause(None, "unclear")
+
+
+@dataclass(frozen=True)
+class Weekly:
+    """When the weekly summary comes: ``off``, or a weekday (0 Monday) and a time (None: the
+    check-in time)."""
+
+    off: bool = False
+    weekday: int | None = None
+    at: str | None = None
+
+
+_OFF = {"off", "stop", "none", "no", "never", "no thanks", "turn off", "switch off"}
+
+
+def parse_weekly(raw: str) -> Weekly | None:
+    """ "Sunday", "sunday 6pm", "Fri at 18:30", "off"; None when it is not one of those."""
+    text = _clean(raw)
+    if text in _OFF:
+        return Weekly(off=True)
+    text = re.sub(r"^(?:on\s+|every\s+)", "", text)
+    day, _, rest = text.partition(" ")
+    day = day.removesuffix("s") if day.endswith("days") else day  # "sundays"
+    if day not in _WEEKDAYS:
+        return None
+    rest = re.sub(r"^(?:at\s+)", "", rest.strip())
+    if not rest:
+        return Weekly(weekday=_WEEKDAYS[day])
+    at = parse_time(rest)
+    return Weekly(weekday=_WEEKDAYS[day], at=at) if at else None

@@ -1,4 +1,5 @@
-"""/settings: check-in time, exercise times, time zone, pause and resume; and staff plans."""
+"""/settings: check-in time, exercise times, time zone, the weekly summary, pause and resume;
+and staff plans."""
 
 from __future__ import annotations
 
@@ -96,6 +97,13 @@ async def typed(uow: UnitOfWork, patient: Patient, raw: str, now: datetime) -> R
             return Result("timezone_several", patient, conv, place)
         patient.timezone = place.zone
         await reminders.retime(uow, patient, now)
+    elif step == "weekly":
+        weekly = when.parse_weekly(raw)
+        if weekly is None:
+            return Result("bad_weekly", patient, conv)
+        patient.weekly_day = None if weekly.off else weekly.weekday
+        patient.weekly_time = weekly.at
+        step = "weekly_off" if weekly.off else "weekly"
     elif step == "pause":
         pause = when.parse_pause(raw, today)  # the patient's own today
         if pause.until is None:

@@ -211,3 +211,20 @@ async def test_the_weekly_summary_arrives_on_sunday_at_the_check_in_time(api, bo
     assert caption.startswith("Your week, Sam Taylor. You checked in on 7 of the last 7 days.")
     assert "Leg pain is down 2.7 points (38%) since you started: a real improvement." in caption
     assert "exercises at 100%" in caption
+
+
+async def test_the_weekly_summary_day_is_changed_in_settings(api, bot, db):
+    await join(api, PATIENT, "Sam Taylor")
+    await say(api, PATIENT, "/cancel")
+    menu = await say(api, PATIENT, "/settings", contains="Weekly summary: Sundays at 09:00")
+    await press(api, PATIENT, menu, "Weekly summary", contains="Which day and time")
+    await say(api, PATIENT, "someday", contains="didn't understand")
+    await say(api, PATIENT, "Friday 6pm", contains="come on Fridays at 18:00")
+    row = (await db.rows("SELECT weekly_day, weekly_time FROM patients"))[0]
+    assert (row["weekly_day"], row["weekly_time"]) == (4, "18:00")
+    slots = await db.rows("SELECT local_time FROM reminders WHERE kind = 'weekly'")
+    assert [s["local_time"] for s in slots] == ["18:00"]
+    menu = await say(api, PATIENT, "/settings", contains="Weekly summary")
+    await press(api, PATIENT, menu, "Weekly summary", contains="Which day and time")
+    await say(api, PATIENT, "off", contains="won't send the weekly summary")
+    assert await db.scalar("SELECT count(*) FROM reminders WHERE kind = 'weekly'") == 0

@@ -81,6 +81,7 @@ SAMPLE = {
     "start": 7,
     "now": 4,
     "of": 9,
+    "weekly": "Sundays at 09:00",
     "what": "leg pain better, 6.3 → 3 on average (down 3.3, 53%)",
     "risk": "medium",
     "total": 5,

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from bot.render import parse_callback
-from bot.rules.when import parse_pause
+from bot.rules.when import Weekly, parse_pause, parse_weekly
 from bot.services.checkin import parse_value
 from bot.services.onboarding import parse_hhmm, parse_timezone
 
@@ -258,3 +258,24 @@ def test_exercise_reminder_times(raw, expected):
     from bot.services.patient_settings import parse_times
 
     assert parse_times(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "typed, weekday, at, off",
+    [
+        ("Sunday", 6, None, False),
+        ("sunday 6pm", 6, "18:00", False),
+        ("Fri at 18:30", 4, "18:30", False),
+        ("every friday at 9am", 4, "09:00", False),
+        ("on Mondays", 0, None, False),
+        ("off", None, None, True),
+        ("No thanks", None, None, True),
+    ],
+)
+def test_the_weekly_summary_day_and_time_as_people_type_them(typed, weekday, at, off):
+    assert parse_weekly(typed) == Weekly(off=off, weekday=weekday, at=at)
+
+
+@pytest.mark.parametrize("typed", ["someday", "sun 7", "the weekend", "31 March"])
+def test_what_is_not_a_weekly_day_is_refused(typed):
+    assert parse_weekly(typed) is None
