@@ -212,6 +212,12 @@ class AlertRepository(_Repo):
         )
         return [(alert, patient) for alert, patient in rows]
 
+    async def lock(self, alert_ids: list[int]) -> None:
+        """Lock these alerts' rows until the transaction ends (in id order; PostgreSQL)."""
+        await self.s.execute(
+            select(Alert.id).where(Alert.id.in_(alert_ids)).order_by(Alert.id).with_for_update()
+        )
+
     async def open_urgent_since(self, before: datetime) -> list[Alert]:
         """Open urgent alerts raised at or before ``before``."""
         q = select(Alert).where(

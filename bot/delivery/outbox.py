@@ -374,6 +374,13 @@ class Outbox:
             if r.outcome not in ("skipped", "released")
         ]
         async with UnitOfWork(self.sm) as uow:
+            # Alerts before outbox rows, the order acknowledging takes them in: the other way
+            # round, an acknowledgement and this record deadlock on PostgreSQL.
+            sent_alerts = sorted(
+                {r.row.ref_id for r in results if r.row.kind == "alert" and r.outcome == "sent"}
+            )
+            if sent_alerts:
+                await uow.alerts.lock(sent_alerts)
             # A message may have gone meanwhile (the patient erased their data).
             left = await uow.outbox.existing([s["id"] for s in states])
             await uow.outbox.record(

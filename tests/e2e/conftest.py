@@ -64,8 +64,8 @@ class BotProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        # Ready when it polls for updates.
-        for _ in range(300):
+        # Ready when it polls for updates (up to 30 s: a loaded machine starts slowly).
+        for _ in range(600):
             if self._polls() > polls_before:
                 return
             if self.proc.poll() is not None:

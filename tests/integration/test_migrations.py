@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 from alembic import command
 
@@ -22,7 +23,7 @@ async def test_clinic_trust_and_weekly_summary_migrations_keep_existing_patients
             " '2026-11-01 09:00:00+00', '08:30', 'Europe/Madrid', '2026-11-01', false, '',"
             " false, '2026-11-01 09:00:00+00')"
         )
-        for day in ("2026-11-02", "2026-11-03"):
+        for day in (date(2026, 11, 2), date(2026, 11, 3)):
             await db.execute(
                 "INSERT INTO checkin_entries (patient_id, local_day, leg_pain, back_pain,"
                 " numbness, weakness, weakness_worsening, red_flag, exercises, created_at,"
