@@ -41,6 +41,15 @@ demo was started with --keep.
 """
 
 
+def _opener(path: Path, data: bytes) -> str:
+    """What opens a file the bot sent: a chart is a PNG, a report a PDF, /mydata JSON."""
+    if data.startswith(b"\x89PNG") or path.suffix == ".png":
+        return "an image viewer or a web browser"
+    if data.startswith(b"%PDF"):
+        return "a PDF reader or a web browser"
+    return "a text editor or a web browser"
+
+
 def _size(n: int) -> str:
     return f"{n} bytes" if n < 1024 else f"{n / 1024:.1f} KB"
 
@@ -100,7 +109,7 @@ class Terminal:
         if message.get("caption"):
             print(message["caption"], file=self.out)
         print(f"   saved as {path}", file=self.out)
-        print("   (open it in a text editor or a web browser)", file=self.out)
+        print(f"   (open it in {_opener(path, data)})", file=self.out)
 
     def is_relayed_question(self, message: dict) -> bool:
         return bool(self.relay_prefix) and message.get("text", "").startswith(self.relay_prefix)
