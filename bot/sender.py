@@ -9,8 +9,6 @@ records the attempt and reschedules: ``RetryAfter``, ``Forbidden``, ``BadRequest
 from __future__ import annotations
 
 from telegram import Bot, InlineKeyboardMarkup, Message
-from telegram.request import RequestData
-from telegram.request._requestparameter import RequestParameter  # PTB's own serialiser
 
 from bot.delivery.limiter import Priority
 from bot.delivery.transport import retry_after_seconds, sending_as
@@ -47,9 +45,10 @@ class Sender:
 
         The hot path of a morning with 100,000 patients due, so it skips one step of
         ``Bot.send_message``: building a ``Message`` object from the answer (a sixth of the
-        bot's CPU per push), of which only the id is kept. The request is the one
-        ``send_message`` makes under the application's defaults (HTML, no link preview), sent
-        through the same transport, whose ``post`` maps errors onto the same exceptions.
+        bot's CPU per push), of which only the id is kept. ``Bot.do_api_request`` (PTB's public
+        call for a raw answer) sends the request ``send_message`` makes under the application's
+        defaults (HTML, no link preview), through the same transport, whose ``post`` maps
+        errors onto the same exceptions.
         """
         defaults = self.bot.defaults  # type: ignore[attr-defined] - the application's ExtBot
         params = {
@@ -59,12 +58,11 @@ class Sender:
             "link_preview_options": defaults.link_preview_options if defaults else None,
             "reply_markup": markup,
         }
-        data = RequestData(
-            [RequestParameter.from_input(k, v) for k, v in params.items() if v is not None]
-        )
         with sending_as(priority):
-            result = await self.bot.request.post(f"{self.bot.base_url}/sendMessage", data)
-        return result["message_id"]  # type: ignore[index,call-overload]
+            result = await self.bot.do_api_request(
+                "sendMessage", api_kwargs={k: v for k, v in params.items() if v is not None}
+            )
+        return result["message_id"]
 
     async def edit_message_text(
         self, chat_id: int, message_id: int, text: str, priority: Priority, **kwargs
