@@ -18,7 +18,6 @@ from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
-    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
@@ -263,7 +262,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     app.add_handler(CommandHandler("report", staff.report_command))
     app.add_handler(CommandHandler("discharge", staff.discharge_command))
     # 3. Buttons, parsed and checked in one place.
-    app.add_handler(CallbackQueryHandler(routing.button))
+    for route in routing.button_routes():
+        app.add_handler(route)
     # 4. Free text in private: red flags first, then the open flow, then questions.
     app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, routing.private_text))
     # 5. In the staff chat: a reply to a relayed question goes back to the patient.

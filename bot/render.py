@@ -1,7 +1,5 @@
-"""Turning results into messages and keyboards: texts come from ``bot/content``.
-
-Callback data is short and self-describing, ``<area>:<nonce>:<step>:<value>``, and is parsed
-strictly by :func:`parse_callback` (anything else is treated as stale or forged).
+"""Turning results into messages and keyboards: texts come from ``bot/content``, button data
+from :mod:`bot.content.callbacks`.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.content import Markup, label, text, unwrap
+from bot.content import Markup, callbacks, label, text, unwrap
 from bot.outcomes.proms import STARTBACK_ITEMS, content
 from bot.outcomes.report import ReportData
 from bot.rules.places import Place
@@ -32,8 +30,8 @@ def red_flag_question_keyboard(alert_id: int, nonce: str) -> InlineKeyboardMarku
     return InlineKeyboardMarkup(
         [
             [
-                button(label("btn_yes"), f"rf:{alert_id}:y:{nonce}"),
-                button(label("btn_no"), f"rf:{alert_id}:n:{nonce}"),
+                button(label("btn_yes"), callbacks.RED_FLAG.build(alert_id, "y", nonce)),
+                button(label("btn_no"), callbacks.RED_FLAG.build(alert_id, "n", nonce)),
             ]
         ]
     )
@@ -51,21 +49,11 @@ STEP_CODES = {
 }
 CODE_STEPS = {v: k for k, v in STEP_CODES.items()}
 TIME_CHOICES = ("08:00", "09:00", "12:00", "18:00", "20:00")
-CALLBACK_RE = re.compile(
-    r"^(ob|ci|al|fq|dm|ex|ck|st|xe|rf|pr):([A-Za-z0-9-]{1,32}):([a-z]{1,4})(?::([A-Za-z0-9_]{1,16}))?$"
-)
 
 
 def several_zones(place: Place) -> str:
     """A country with several time zones: the patient is asked for the nearest city."""
     return text("timezone_several", country=place.country, cities=", ".join(place.cities))
-
-
-def parse_callback(data: str | None) -> tuple[str, str, str, str] | None:
-    m = CALLBACK_RE.match(data or "")
-    if not m:
-        return None
-    return m.group(1), m.group(2), m.group(3), m.group(4) or ""
 
 
 def chunk_lines(lines: list[str], limit: int = 3800) -> list[str]:
@@ -103,8 +91,8 @@ def consent_keyboard(nonce: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                button(label("btn_agree"), f"ob:{nonce}:c:y"),
-                button(label("btn_decline"), f"ob:{nonce}:c:n"),
+                button(label("btn_agree"), callbacks.ONBOARDING.build(nonce, "c", "y")),
+                button(label("btn_decline"), callbacks.ONBOARDING.build(nonce, "c", "n")),
             ]
         ]
     )
@@ -112,13 +100,25 @@ def consent_keyboard(nonce: str) -> InlineKeyboardMarkup:
 
 def time_keyboard(nonce: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[button(t, f"ob:{nonce}:t:{t.replace(':', '')}") for t in TIME_CHOICES]]
+        [
+            [
+                button(t, callbacks.ONBOARDING.build(nonce, "t", t.replace(":", "")))
+                for t in TIME_CHOICES
+            ]
+        ]
     )
 
 
 def timezone_keyboard(nonce: str, clinic_tz: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[button(label("btn_clinic_tz").format(tz=clinic_tz), f"ob:{nonce}:z:clinic")]]
+        [
+            [
+                button(
+                    label("btn_clinic_tz").format(tz=clinic_tz),
+                    callbacks.ONBOARDING.build(nonce, "z", "clinic"),
+                )
+            ]
+        ]
     )
 
 
@@ -126,8 +126,8 @@ def timezone_keyboard(nonce: str, clinic_tz: str) -> InlineKeyboardMarkup:
 def _yes_no(nonce: str, code: str) -> list[list[InlineKeyboardButton]]:
     return [
         [
-            button(label("btn_yes"), f"ci:{nonce}:{code}:y"),
-            button(label("btn_no"), f"ci:{nonce}:{code}:n"),
+            button(label("btn_yes"), callbacks.CHECKIN.build(nonce, code, "y")),
+            button(label("btn_no"), callbacks.CHECKIN.build(nonce, code, "n")),
         ]
     ]
 
@@ -139,22 +139,22 @@ def checkin_keyboard(draft: CheckinDraft) -> InlineKeyboardMarkup:
         values = [str(i) for i in range(11)]
         rows = [values[:6], values[6:]]
         return InlineKeyboardMarkup(
-            [[button(v, f"ci:{nonce}:{code}:{v}") for v in row] for row in rows]
+            [[button(v, callbacks.CHECKIN.build(nonce, code, v)) for v in row] for row in rows]
         )
     if step == "exercises":
         return InlineKeyboardMarkup(
             [
                 [
-                    button(label("btn_yes"), f"ci:{nonce}:ex:yes"),
-                    button(label("btn_partly"), f"ci:{nonce}:ex:partly"),
-                    button(label("btn_no"), f"ci:{nonce}:ex:no"),
+                    button(label("btn_yes"), callbacks.CHECKIN.build(nonce, "ex", "yes")),
+                    button(label("btn_partly"), callbacks.CHECKIN.build(nonce, "ex", "partly")),
+                    button(label("btn_no"), callbacks.CHECKIN.build(nonce, "ex", "no")),
                 ]
             ]
         )
     if step == "note":
-        row = [button(label("btn_no_note"), f"ci:{nonce}:nt:skip")]
+        row = [button(label("btn_no_note"), callbacks.CHECKIN.build(nonce, "nt", "skip"))]
         if draft.note:
-            row.append(button(label("btn_keep_note"), f"ci:{nonce}:nt:keep"))
+            row.append(button(label("btn_keep_note"), callbacks.CHECKIN.build(nonce, "nt", "keep")))
         return InlineKeyboardMarkup([row])
     return InlineKeyboardMarkup(_yes_no(nonce, code))
 
@@ -451,7 +451,10 @@ def prom_question(response, first: bool = False) -> tuple[str, InlineKeyboardMar
     c = content()
 
     def tap(label_text: str, value: object) -> InlineKeyboardButton:
-        return button(label_text, f"pr:{response.nonce}:a:{response.step}_{value}")
+        return button(
+            label_text,
+            callbacks.QUESTIONNAIRE.build(response.nonce, "a", f"{response.step}_{value}"),
+        )
 
     a = response.answers
     if response.instrument == "startback":

@@ -22,12 +22,12 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import render
 from bot.clock import Clock
-from bot.content import label, text
+from bot.content import callbacks, label, text
 from bot.delivery.limiter import Priority
 from bot.exercises import library
 from bot.outcomes.chart import render_png
@@ -89,8 +89,8 @@ def alert_keyboard(alert: Alert) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(render.label("btn_ack"), callback_data=f"al:{alert.id}:ack"),
-                InlineKeyboardButton(render.label("btn_diary"), callback_data=f"al:{alert.id}:dia"),
+                button(label("btn_ack"), callbacks.ALERT.build(alert.id, "ack")),
+                button(label("btn_diary"), callbacks.ALERT.build(alert.id, "dia")),
             ]
         ]
     )
@@ -106,16 +106,20 @@ def render_reminder(row: Any, patient: Any) -> tuple[str, InlineKeyboardMarkup]:
         return body, InlineKeyboardMarkup(
             [
                 [
-                    button(label("btn_done"), f"ex:{row.id}:done"),
-                    button(label("btn_snooze"), f"ex:{row.id}:snz"),
-                    button(label("btn_skip_today"), f"ex:{row.id}:skip"),
+                    button(label("btn_done"), callbacks.EXERCISE_REMINDER.build(row.id, "done")),
+                    button(label("btn_snooze"), callbacks.EXERCISE_REMINDER.build(row.id, "snz")),
+                    button(
+                        label("btn_skip_today"), callbacks.EXERCISE_REMINDER.build(row.id, "skip")
+                    ),
                 ]
             ]
         )
     key = "checkin_nudge" if row.kind == "nudge" else "checkin_prompt"
     return (
         text(key, name=patient.name),
-        InlineKeyboardMarkup([[button(label("btn_start_checkin_now"), f"ck:{row.id}:go")]]),
+        InlineKeyboardMarkup(
+            [[button(label("btn_start_checkin_now"), callbacks.CHECKIN_PROMPT.build(row.id, "go"))]]
+        ),
     )
 
 

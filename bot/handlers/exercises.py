@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.content import text
+from bot.content import callbacks, text
 from bot.exercises import library, render_exercise, render_plan
 from bot.handlers.checkin import begin_checkin
 from bot.handlers.common import active_patient, svc
@@ -64,7 +64,7 @@ async def exercises_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await update.effective_message.reply_text(text("no_plan"))
         return
     # One message with the plan; each exercise opens from its button, not as a flood of texts.
-    rows = [[button(ex.name, f"xe:{ex.id}:show")] for ex in plan.exercises]
+    rows = [[button(ex.name, callbacks.EXERCISE.build(ex.id, "show"))] for ex in plan.exercises]
     await update.effective_message.reply_text(
         render_plan(plan), reply_markup=InlineKeyboardMarkup(rows)
     )

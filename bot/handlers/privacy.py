@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.content import label, text
+from bot.content import callbacks, label, text
 from bot.handlers.common import svc
 from bot.render import button
 from bot.services import privacy
@@ -52,8 +52,8 @@ async def deleteme_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         reply_markup=InlineKeyboardMarkup(
             [
                 [
-                    button(label("btn_erase"), f"dm:{uid}:yes"),
-                    button(label("btn_keep"), f"dm:{uid}:no"),
+                    button(label("btn_erase"), callbacks.ERASE.build(uid, "yes")),
+                    button(label("btn_keep"), callbacks.ERASE.build(uid, "no")),
                 ]
             ]
         ),

@@ -7,7 +7,7 @@ import logging
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.content import Markup, label, text
+from bot.content import Markup, callbacks, label, text
 from bot.faq import FaqEntry
 from bot.handlers.common import active_patient, is_staff, svc
 from bot.render import button
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def _topic_rows(entries, extra=()) -> InlineKeyboardMarkup:
-    rows = [[button(e.topic, f"fq:{e.id}:show")] for e in entries]
+    rows = [[button(e.topic, callbacks.FAQ.build(e.id, "show"))] for e in entries]
     rows.extend([[b] for b in extra])
     return InlineKeyboardMarkup(rows)
 
@@ -53,7 +53,7 @@ async def free_text_question(
         return
     async with s.uow() as uow:
         qid = await questions.keep_question(uow, patient, question, s.now())
-    ask = button(label("btn_ask_clinic"), f"fq:{qid}:ask")
+    ask = button(label("btn_ask_clinic"), callbacks.FAQ.build(qid, "ask"))
     if match.entry is not None:  # a deferral: a safe answer, and the offer of a human
         body = _answer_text(match.entry) + "\n\n" + text("faq_deferral_offer")
         await update.effective_message.reply_text(body, reply_markup=_topic_rows([], [ask]))

@@ -8,10 +8,9 @@ a settings question); then small talk (hello, thanks, an emoji); then the FAQ.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackQueryHandler, ContextTypes
 
-from bot import render
-from bot.content import text
+from bot.content import callbacks, text
 from bot.handlers import exercises, privacy, proms, questions, settings
 from bot.handlers.checkin import checkin_button, checkin_note
 from bot.handlers.common import active_patient, help_command
@@ -19,10 +18,6 @@ from bot.handlers.onboarding import onboarding_button, onboarding_text
 from bot.handlers.safety import red_flag_answer, red_flag_in_text
 from bot.handlers.staff import alert_button
 from bot.rules.plain_words import plain_request
-
-# Areas whose first field is a number, checked here once, with its longest form (database ids
-# are 32-bit; the erase button names a Telegram user id, which can be longer).
-_ID_DIGITS = {"al": 9, "ex": 9, "ck": 9, "dm": 12, "rf": 9}
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -53,38 +48,39 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await questions.free_text_question(update, context, patient)
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    parsed = render.parse_callback(query.data)
-    if parsed is None:
-        await query.answer(text("stale_button"), show_alert=True)
-        return
-    area, a, b, c = parsed
-    digits = _ID_DIGITS.get(area)
-    if digits and not (a.isdigit() and len(a) <= digits):
-        await query.answer(text("stale_button"), show_alert=True)
-        return
-    if area == "ob":
-        await onboarding_button(update, context, a, b, c)
-    elif area == "ci":
-        await checkin_button(update, context, a, b, c)
-    elif area == "rf" and c:
-        await red_flag_answer(update, context, a, b, c)
-    elif area == "al" and b in ("ack", "dia") and not c:
-        await alert_button(update, context, b, int(a))
-    elif area == "ex" and not c:
-        await exercises.reminder_button(update, context, a, b)
-    elif area == "xe" and b == "show" and not c:
-        await exercises.exercise_button(update, context, a)
-    elif area == "ck" and b == "go" and not c:
-        await exercises.checkin_prompt_button(update, context, a)
-    elif area == "st" and not c:
-        await settings.settings_button(update, context, a, b)
-    elif area == "dm" and not c:
-        await privacy.deleteme_button(update, context, a, b)
-    elif area == "pr" and b == "a" and c:
-        await proms.prom_button(update, context, a, c)
-    elif area == "fq" and b in ("show", "ask") and not c:
-        await questions.faq_button(update, context, a, b)
-    else:
-        await query.answer(text("stale_button"), show_alert=True)
+def button_routes() -> list[CallbackQueryHandler]:
+    """One route per kind of button, by the pattern that owns its data
+    (:mod:`bot.content.callbacks`); the fields reach the handler as arguments, already of the
+    right shape. Anything no pattern accepts (an old or forged button) is told it is stale."""
+
+    def fields(handler, keep: tuple[int, ...] = (0, 1, 2)):
+        async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            groups = context.matches[0].groups()
+            await handler(update, context, *(groups[i] for i in keep if i < len(groups)))
+
+        return on_press
+
+    async def alert(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        alert_id, action = context.matches[0].groups()
+        await alert_button(update, context, action, int(alert_id))
+
+    routes = [
+        (callbacks.ONBOARDING, fields(onboarding_button)),
+        (callbacks.CHECKIN, fields(checkin_button)),
+        (callbacks.RED_FLAG, fields(red_flag_answer)),
+        (callbacks.ALERT, alert),
+        (callbacks.EXERCISE_REMINDER, fields(exercises.reminder_button)),
+        (callbacks.EXERCISE, fields(exercises.exercise_button, keep=(0,))),
+        (callbacks.CHECKIN_PROMPT, fields(exercises.checkin_prompt_button, keep=(0,))),
+        (callbacks.SETTINGS, fields(settings.settings_button)),
+        (callbacks.ERASE, fields(privacy.deleteme_button)),
+        (callbacks.QUESTIONNAIRE, fields(proms.prom_button, keep=(0, 2))),
+        (callbacks.FAQ, fields(questions.faq_button)),
+    ]
+    return [CallbackQueryHandler(fn, pattern=area.pattern) for area, fn in routes] + [
+        CallbackQueryHandler(stale_button, pattern=callbacks.ANY)
+    ]
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.callback_query.answer(text("stale_button"), show_alert=True)

@@ -6,7 +6,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot import render
-from bot.content import label, text
+from bot.content import callbacks, label, text
 from bot.handlers.common import svc
 from bot.render import button
 from bot.services import patient_settings, reminders
@@ -46,7 +46,7 @@ def _menu(result: Result) -> tuple[str, InlineKeyboardMarkup]:
         paused=paused,
     )
     codes = ["ct", "et", "tz", "wk", "ps"] + (["rs"] if p.paused_until else [])
-    rows = [[button(label(LABELS[c]), f"st:{nonce}:{c}")] for c in codes]
+    rows = [[button(label(LABELS[c]), callbacks.SETTINGS.build(nonce, c))] for c in codes]
     return body, InlineKeyboardMarkup(rows)
 
 

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from bot.render import parse_callback
+from bot.content import callbacks
 from bot.rules.when import Weekly, parse_pause, parse_weekly
 from bot.services.checkin import parse_value
 from bot.services.onboarding import parse_hhmm, parse_timezone
@@ -138,21 +138,36 @@ def test_button_values_are_checked_per_step(step, raw, expected):
 
 
 @pytest.mark.parametrize(
-    ("data", "expected"),
+    ("area", "data", "expected"),
     [
-        ("ci:a1b2c3:lp:7", ("ci", "a1b2c3", "lp", "7")),
-        ("ob:ff00aa:c:y", ("ob", "ff00aa", "c", "y")),
-        ("al:42:ack", ("al", "42", "ack", "")),
-        ("xx:1:ack", None),
-        ("ci:a1b2c3:lp:7:extra", None),
-        ("", None),
-        (None, None),
-        ("ci:<script>:lp:7", None),
-        ("al:42:ACK", None),
+        (callbacks.CHECKIN, "ci:a1b2c3:lp:7", ("a1b2c3", "lp", "7")),
+        (callbacks.ONBOARDING, "ob:ff00aa:c:y", ("ff00aa", "c", "y")),
+        (callbacks.ALERT, "al:42:ack", ("42", "ack")),
+        (callbacks.ALERT, "xx:1:ack", None),
+        (callbacks.CHECKIN, "ci:a1b2c3:lp:7:extra", None),
+        (callbacks.CHECKIN, "", None),
+        (callbacks.CHECKIN, None, None),
+        (callbacks.CHECKIN, "ci:<script>:lp:7", None),
+        (callbacks.ALERT, "al:42:ACK", None),
+        (callbacks.ALERT, "al:1234567890:ack", None),  # not a 32-bit database id
+        (callbacks.ERASE, "dm:123456789012:yes", ("123456789012", "yes")),
+        (callbacks.CHECKIN, "ci:a1b2c3:lp:999", None),
+        (callbacks.QUESTIONNAIRE, "pr:a1b2c3:a:3_end", ("a1b2c3", "a", "3_end")),
     ],
 )
-def test_callback_data_is_parsed_strictly(data, expected):
-    assert parse_callback(data) == expected
+def test_callback_data_is_parsed_strictly(area, data, expected):
+    assert area.parse(data) == expected
+
+
+def test_building_callback_data_checks_fields_and_telegrams_limit():
+    assert callbacks.CHECKIN.build("a1b2c3", "lp", 7) == "ci:a1b2c3:lp:7"
+    with pytest.raises(ValueError):
+        callbacks.CHECKIN.build("a1b2c3", "zz", 7)  # no such step
+    with pytest.raises(ValueError):
+        callbacks.FAQ.build("x" * 40, "show")  # too long for its field
+    areas = [v for v in vars(callbacks).values() if isinstance(v, callbacks.Area)]
+    prefixes = [a.prefix for a in areas]
+    assert len(prefixes) == len(set(prefixes)) == 11
 
 
 @pytest.mark.parametrize(
