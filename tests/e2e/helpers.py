@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 
 from tests.e2e.conftest import CLINIC_CHAT, STAFF
 
@@ -133,3 +134,20 @@ async def answer_to(api, query_id: str, timeout: float = 10.0) -> dict:
                 return answer
         await asyncio.sleep(0.02)
     raise AssertionError(f"no answer to button press {query_id}")
+
+
+async def eventually(
+    check, timeout: float = 15.0, what: str = "condition", equals: object = None
+) -> None:
+    """Wait for the bot (a separate process) to have done something: ``check()`` (awaited if
+    it is a coroutine) true, or equal to ``equals`` when that is given."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if (result == equals) if equals is not None else result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
