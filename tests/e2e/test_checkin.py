@@ -9,9 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 from storage.models import ClinicJob
 from tests.e2e.conftest import CLINIC_CHAT, NOT_STAFF, STAFF
 from tests.e2e.helpers import (
+    advance_clock,
+    answer_to,
     checkin,
     join,
     last_id,
+    outbox_settled,
     press,
     say,
     staff_alerts,
@@ -113,7 +116,8 @@ async def test_worsening_over_days_raises_exactly_one_routine_alert(api, bot, db
     # The same rule firing again (a replaced check-in) updates the alert, not a second one.
     q = await start_checkin(api, PATIENT)
     await checkin(api, PATIENT, q, leg=7, back=2)
-    await asyncio.sleep(1.5)
+    # The alert's update was queued with the saved check-in; the outbox has handled it.
+    await outbox_settled(db)
     assert len(staff_alerts(api)) == 1
     assert "7/10" in staff_alerts(api)[0]["text"]
     assert await db.scalar("SELECT count(*) FROM alerts") == 1
@@ -171,7 +175,8 @@ async def test_alert_survives_502_and_429_and_arrives_exactly_once(api, bot, db)
     advice = await say(api, PATIENT, "I wet myself this morning and didn't feel it")
     assert "urgent medical help" in advice["text"]
     await api.wait_for_message(CLINIC_CHAT, lambda m: "URGENT" in m["text"], timeout=30)
-    await asyncio.sleep(1.5)
+    # The send is recorded: the outbox will not try that message again.
+    await outbox_settled(db)
     assert len([m for m in api.messages(CLINIC_CHAT) if "URGENT" in m["text"]]) == 1
     outcomes = [
         r["outcome"]
@@ -199,8 +204,8 @@ async def test_unacknowledged_urgent_alert_is_resent_then_quiet_after_acknowledg
         CLINIC_CHAT, lambda m: "Not yet acknowledged" in m["text"], after=first["message_id"]
     )
     # A non-staff member of the group cannot acknowledge.
-    await api.press(NOT_STAFF, again, "Acknowledge", chat_id=CLINIC_CHAT)
-    await asyncio.sleep(0.5)
+    refused = await api.press(NOT_STAFF, again, "Acknowledge", chat_id=CLINIC_CHAT)
+    await answer_to(api, refused)
     assert await db.scalar("SELECT status FROM alerts") == "open"
     assert await db.scalar("SELECT count(*) FROM audit_events WHERE action = 'ack_refused'") == 1
     await api.press(STAFF, again, "Acknowledge", chat_id=CLINIC_CHAT)
@@ -210,8 +215,7 @@ async def test_unacknowledged_urgent_alert_is_resent_then_quiet_after_acknowledg
     )
     assert "Dana" in acked["text"]
     count = len(api.messages(CLINIC_CHAT))
-    bot.set_clock(now + timedelta(minutes=60))
-    await asyncio.sleep(1.5)
+    await advance_clock(bot, db, now + timedelta(minutes=60))
     assert len(api.messages(CLINIC_CHAT)) == count
     row = (await db.rows("SELECT status, acknowledged_by FROM alerts"))[0]
     assert (row["status"], row["acknowledged_by"]) == ("acknowledged", STAFF)
@@ -245,12 +249,11 @@ async def test_old_and_forged_buttons_change_nothing(api, bot, db):
     first = await join(api, PATIENT, "Sam Taylor")
     m = await press(api, PATIENT, first, "5", contains="lower back")
     # The leg-pain buttons are from an answered step now: pressing again is stale.
-    await api.press_button(PATIENT, m, "ci:zzzzzz:lp:9")
-    await api.press_button(PATIENT, m, "ci:" + "x" * 6 + ":bp:99")
-    await api.press_button(PATIENT, m, "al:1:ack")
-    await api.press_button(PATIENT, m, "garbage")
-    await asyncio.sleep(0.8)
-    answers = api.callback_answers()[-4:]
+    presses = [
+        await api.press_button(PATIENT, m, data)
+        for data in ("ci:zzzzzz:lp:9", "ci:" + "x" * 6 + ":bp:99", "al:1:ack", "garbage")
+    ]
+    answers = [await answer_to(api, query_id) for query_id in presses]
     assert all(a.get("text") for a in answers)
     m = await press(api, PATIENT, m, "4", contains="numbness")
     draft = (await db.rows("SELECT leg_pain, back_pain FROM checkin_drafts"))[0]

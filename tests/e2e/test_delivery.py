@@ -12,29 +12,12 @@ import pytest
 from sqlalchemy import text
 
 from tests.e2e.conftest import CLINIC_CHAT, STAFF, BotProcess
-from tests.e2e.helpers import checkin, join, last_id, press, say
+from tests.e2e.helpers import checkin, eventually, join, last_id, press, say
 from tests.support import PG_URL
 
 PATIENT, OTHER = 4242, 4343
 ADVICE = "urgent medical help"
 RED_FLAG = "I can't feel when I need to pee"
-
-
-async def eventually(
-    check, timeout: float = 15.0, what: str = "condition", equals: object = None
-) -> None:
-    """Wait for the bot (a separate process) to have done something: ``check()`` (awaited if
-    it is a coroutine) true, or equal to ``equals`` when that is given."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if (result == equals) if equals is not None else result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def advice_messages(api, chat: int) -> list[dict]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from tests.e2e.conftest import CLINIC_CHAT, BotProcess
-from tests.e2e.helpers import join, last_id, press, say
+from tests.e2e.helpers import answer_to, join, last_id, press, say
 
 PATIENT = 7101
 UNSURE = "my wee has been a bit funny today"
@@ -52,8 +50,8 @@ async def test_ambiguous_bladder_message_asks_and_yes_brings_advice_and_alert(ap
         ("red_flag", "open"),
     ]
     # The same button again (an old copy of the message) is refused politely.
-    await api.press_button(PATIENT, question, yes_data)
-    await asyncio.sleep(1.0)
+    again = await api.press_button(PATIENT, question, yes_data)
+    await answer_to(api, again)
     assert len(await db.rows("SELECT id FROM alerts")) == 2
 
 

@@ -6,9 +6,19 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from storage.models import Patient, Reminder
 from tests.e2e.conftest import CLINIC_CHAT, STAFF, BotProcess
-from tests.e2e.helpers import invite, last_id, press, say
+from tests.e2e.helpers import (
+    advance_clock,
+    caught_up,
+    invite,
+    last_id,
+    move_clock,
+    press,
+    say,
+)
 
 LONDON, NEW_YORK = 8001, 8002
 PROMPT = "time for your daily check-in"
@@ -32,12 +42,23 @@ def prompts(api, user_id: int) -> list[dict]:
     return [m for m in api.messages(user_id) if PROMPT in m["text"].lower()]
 
 
-async def expect_prompt_at(api, bot, user_id: int, when: datetime) -> None:
+async def checkin_due_at(db, user_id: int) -> datetime:
+    """When the patient's check-in prompt is next due, as the schedule in the database says."""
+    async with db.engine.connect() as conn:
+        return await conn.scalar(
+            select(Reminder.next_at)
+            .join(Patient, Patient.id == Reminder.patient_id)
+            .where(Patient.telegram_user_id == user_id, Reminder.kind == "checkin")
+        )
+
+
+async def expect_prompt_at(api, bot, db, user_id: int, when: datetime) -> None:
     """Nothing a minute before `when`; the prompt at `when`."""
     before = len(prompts(api, user_id))
-    bot.set_clock(when - timedelta(minutes=1))
-    await asyncio.sleep(1.0)
+    # The bot has run its schedule a minute before and sent all that was due by then.
+    await advance_clock(bot, db, when - timedelta(minutes=1))
     assert len(prompts(api, user_id)) == before, f"prompt before {when}"
+    assert await checkin_due_at(db, user_id) == when
     bot.set_clock(when)
     after = last_id(api, user_id)
     await api.wait_for_message(user_id, lambda m: PROMPT in m["text"].lower(), after=after)
@@ -49,16 +70,16 @@ async def test_prompts_at_local_time_in_two_zones_across_both_dst_changes(api, b
     await register(api, LONDON, "Lon Don", "09:00")
     await register(api, NEW_YORK, "New York", "09:00", "America/New_York")
     # New York: EST (UTC-5) until 8 March, then EDT (UTC-4).
-    await expect_prompt_at(api, bot, NEW_YORK, utc(2026, 3, 7, 14, 0))
-    await expect_prompt_at(api, bot, NEW_YORK, utc(2026, 3, 8, 13, 0))
+    await expect_prompt_at(api, bot, db, NEW_YORK, utc(2026, 3, 7, 14, 0))
+    await expect_prompt_at(api, bot, db, NEW_YORK, utc(2026, 3, 8, 13, 0))
     # London: GMT until 29 March, then BST (UTC+1).
-    await expect_prompt_at(api, bot, LONDON, utc(2026, 3, 28, 9, 0))
-    await expect_prompt_at(api, bot, LONDON, utc(2026, 3, 29, 8, 0))
+    await expect_prompt_at(api, bot, db, LONDON, utc(2026, 3, 28, 9, 0))
+    await expect_prompt_at(api, bot, db, LONDON, utc(2026, 3, 29, 8, 0))
     # Autumn: London back to GMT on 25 October, New York to EST on 1 November.
-    await expect_prompt_at(api, bot, LONDON, utc(2026, 10, 24, 8, 0))
-    await expect_prompt_at(api, bot, LONDON, utc(2026, 10, 25, 9, 0))
-    await expect_prompt_at(api, bot, NEW_YORK, utc(2026, 10, 31, 13, 0))
-    await expect_prompt_at(api, bot, NEW_YORK, utc(2026, 11, 1, 14, 0))
+    await expect_prompt_at(api, bot, db, LONDON, utc(2026, 10, 24, 8, 0))
+    await expect_prompt_at(api, bot, db, LONDON, utc(2026, 10, 25, 9, 0))
+    await expect_prompt_at(api, bot, db, NEW_YORK, utc(2026, 10, 31, 13, 0))
+    await expect_prompt_at(api, bot, db, NEW_YORK, utc(2026, 11, 1, 14, 0))
 
 
 async def test_a_time_missing_on_the_spring_forward_day_fires_once_at_the_next_valid_minute(
@@ -66,18 +87,17 @@ async def test_a_time_missing_on_the_spring_forward_day_fires_once_at_the_next_v
 ):
     bot.set_clock(utc(2026, 3, 27, 12, 0))
     await register(api, LONDON, "Lon Don", "01:30")
-    await expect_prompt_at(api, bot, LONDON, utc(2026, 3, 28, 1, 30))
+    await expect_prompt_at(api, bot, db, LONDON, utc(2026, 3, 28, 1, 30))
     # 01:30 does not exist on 29 March in London: 02:00 BST (01:00 UTC) instead, once.
-    await expect_prompt_at(api, bot, LONDON, utc(2026, 3, 29, 1, 0))
-    bot.set_clock(utc(2026, 3, 29, 3, 0))
-    await asyncio.sleep(1.0)
+    await expect_prompt_at(api, bot, db, LONDON, utc(2026, 3, 29, 1, 0))
+    await advance_clock(bot, db, utc(2026, 3, 29, 3, 0))
     assert len(prompts(api, LONDON)) == 2
 
 
 async def test_nudge_once_after_three_hours_but_never_at_night(api, bot, db):
     bot.set_clock(utc(2026, 6, 1, 6, 0))
     await register(api, LONDON, "Lon Don", "09:00")
-    await expect_prompt_at(api, bot, LONDON, utc(2026, 6, 2, 8, 0))  # 09:00 BST
+    await expect_prompt_at(api, bot, db, LONDON, utc(2026, 6, 2, 8, 0))  # 09:00 BST
     after = last_id(api, LONDON)
     bot.set_clock(utc(2026, 6, 2, 11, 0))  # 12:00 BST
     nudge = await api.wait_for_message(
@@ -92,9 +112,8 @@ async def test_nudge_once_after_three_hours_but_never_at_night(api, bot, db):
     menu = api.messages(LONDON)[-1]
     await press(api, LONDON, menu, "Check-in time", contains="Type the new time")
     await say(api, LONDON, "20:00", contains="Saved")
-    await expect_prompt_at(api, bot, LONDON, utc(2026, 6, 2, 19, 0))
-    bot.set_clock(utc(2026, 6, 2, 22, 30))
-    await asyncio.sleep(1.2)
+    await expect_prompt_at(api, bot, db, LONDON, utc(2026, 6, 2, 19, 0))
+    await advance_clock(bot, db, utc(2026, 6, 2, 22, 30))
     assert sum("gentle reminder" in m["text"] for m in api.messages(LONDON)) == 1
 
 
@@ -127,8 +146,7 @@ async def test_exercise_reminders_done_snooze_and_skip_are_recorded(api, bot, db
     r = await reminder_at(utc(2026, 6, 2, 9, 0))
     await press(api, LONDON, r, "Skip today", contains="skipped")
     count = sum("Time for your exercises" in m["text"] for m in api.messages(LONDON))
-    bot.set_clock(utc(2026, 6, 2, 17, 1))
-    await asyncio.sleep(1.2)
+    await advance_clock(bot, db, utc(2026, 6, 2, 17, 1))
     assert sum("Time for your exercises" in m["text"] for m in api.messages(LONDON)) == count
     rows = await db.rows(
         "SELECT local_day, slot, status FROM exercise_log ORDER BY local_day, slot"
@@ -148,17 +166,16 @@ async def test_pause_and_resume(api, bot, db):
     await press(api, LONDON, api.messages(LONDON)[-1], "Pause (holiday)", contains="how long")
     await say(api, LONDON, "2", contains="Paused until 2026-06-02")
     for day in (1, 2):
-        bot.set_clock(utc(2026, 6, day, 8, 1))
-        await asyncio.sleep(0.8)
+        await advance_clock(bot, db, utc(2026, 6, day, 8, 1))
     assert [m["text"] for m in prompts(api, LONDON)] == []
-    await expect_prompt_at(api, bot, LONDON, utc(2026, 6, 3, 8, 0))
+    await expect_prompt_at(api, bot, db, LONDON, utc(2026, 6, 3, 8, 0))
     # Pause again, then resume early: prompts come back the next day.
     await say(api, LONDON, "/settings", contains="settings")
     await press(api, LONDON, api.messages(LONDON)[-1], "Pause (holiday)", contains="how long")
     await say(api, LONDON, "2026-06-20", contains="Paused until")
     await say(api, LONDON, "/settings", contains="Paused until")
     await press(api, LONDON, api.messages(LONDON)[-1], "Resume", contains="Welcome back")
-    await expect_prompt_at(api, bot, LONDON, utc(2026, 6, 4, 8, 0))
+    await expect_prompt_at(api, bot, db, LONDON, utc(2026, 6, 4, 8, 0))
 
 
 async def test_catch_up_after_downtime_within_grace_but_not_beyond(api, bot, db):
@@ -169,22 +186,22 @@ async def test_catch_up_after_downtime_within_grace_but_not_beyond(api, bot, db)
     await bot.start()
     await api.wait_for_message(LONDON, lambda m: PROMPT in m["text"].lower())
     await bot.stop()
-    bot.set_clock(utc(2026, 6, 2, 10, 30))  # 11:30 BST: missed by 2.5 hours
+    await move_clock(bot, db, utc(2026, 6, 2, 10, 30))  # 11:30 BST: missed by 2.5 hours
     await bot.start()
-    await asyncio.sleep(1.5)
+    await caught_up(db, utc(2026, 6, 2, 10, 30))
     assert len(prompts(api, LONDON)) == 1
     # The schedule carries on the next day.
-    await expect_prompt_at(api, bot, LONDON, utc(2026, 6, 3, 8, 0))
+    await expect_prompt_at(api, bot, db, LONDON, utc(2026, 6, 3, 8, 0))
 
 
 async def test_no_duplicate_after_a_restart(api, bot, db):
     bot.set_clock(utc(2026, 6, 1, 6, 0))
     await register(api, LONDON, "Lon Don", "09:00")
-    await expect_prompt_at(api, bot, LONDON, utc(2026, 6, 1, 8, 0))
+    await expect_prompt_at(api, bot, db, LONDON, utc(2026, 6, 1, 8, 0))
     await bot.stop()
-    bot.set_clock(utc(2026, 6, 1, 8, 5))
+    await move_clock(bot, db, utc(2026, 6, 1, 8, 5))
     await bot.start()
-    await asyncio.sleep(1.5)
+    await caught_up(db, utc(2026, 6, 1, 8, 5))
     assert len(prompts(api, LONDON)) == 1
 
 
@@ -207,8 +224,7 @@ async def test_a_patient_who_blocked_the_bot_is_marked_unreachable_and_skipped(a
             if m == "sendMessage" and str(p.get("chat_id")) == str(LONDON)
         ]
     )
-    bot.set_clock(utc(2026, 6, 2, 8, 0))
-    await asyncio.sleep(1.2)
+    await advance_clock(bot, db, utc(2026, 6, 2, 8, 0))
     assert (
         len(
             [
@@ -260,10 +276,10 @@ async def test_two_bot_processes_share_the_due_reminders_without_double_sends(
             if await db.scalar("SELECT count(*) FROM outbox WHERE status = 'sent'") >= n:
                 break
             await asyncio.sleep(0.1)
-        await asyncio.sleep(1.0)
     finally:
         await first.stop()
         await second.stop()
+    # Both processes have exited: nothing more can be sent, so the fake's record is final.
     for i in range(n):
         assert len(prompts(api, 9000 + i)) == 1, 9000 + i
     assert await db.scalar("SELECT count(*) FROM outbox WHERE kind = 'checkin'") == n

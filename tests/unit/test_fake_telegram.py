@@ -80,6 +80,16 @@ async def http():
         yield client
 
 
+async def poll_arrived(api: FakeBotApi) -> None:
+    """Wait until a getUpdates request has reached the fake. It records a request and starts
+    handling it without yielding, so a long poll with nothing to answer is pending by then."""
+    for _ in range(200):
+        if api.requests("getUpdates"):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("getUpdates never reached the fake")
+
+
 async def started(api: FakeBotApi, bot: Bot, user_id: int = PATIENT) -> int:
     """The user writes /start and the bot fetches it; returns the next offset."""
     await api.send_text(user_id, "/start")
@@ -144,7 +154,7 @@ async def test_get_updates_offset_confirms_and_negative_offset_keeps_the_tail(ap
 
 async def test_long_poll_wakes_up_when_an_update_arrives(api, bot):
     poll = asyncio.create_task(bot.get_updates(timeout=5))
-    await asyncio.sleep(0.1)
+    await poll_arrived(api)
     assert not poll.done()
     began = time.monotonic()
     await api.send_text(PATIENT, "hello")
@@ -162,7 +172,7 @@ async def test_long_poll_without_updates_returns_empty_after_timeout(api, bot):
 async def test_second_poller_terminates_the_first_with_409(api, http):
     url = f"{api.base_url}{TOKEN}/getUpdates"
     first = asyncio.create_task(http.post(url, data={"timeout": "5"}))
-    await asyncio.sleep(0.1)
+    await poll_arrived(api)
     second = asyncio.create_task(http.post(url, data={"timeout": "5"}))
     answer = await asyncio.wait_for(first, 2)
     assert answer.status_code == 409
