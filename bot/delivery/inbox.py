@@ -127,9 +127,13 @@ class Inbox:
         """Commit a batch of raw updates (re-deliveries ignored), claiming those this process
         can handle in order, and hand them to their chats' workers."""
         now = self.s.now()
+        # The same update twice in one batch is one update (the database would keep one row
+        # either way; handing it to a worker twice would handle it twice).
+        unique = {u["update_id"]: u for u in reversed(raw_updates)}
         rows = [
             {"update_id": u["update_id"], "chat_id": chat_of(u), "payload": u, "received_at": now}
             for u in raw_updates
+            if unique.pop(u["update_id"], None) is not None
         ]
         hold = self._hold()
         async with UnitOfWork(self.s.sessionmaker) as uow:

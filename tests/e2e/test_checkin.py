@@ -189,7 +189,8 @@ async def test_alert_survives_502_and_429_and_arrives_exactly_once(api, bot, db)
 
 
 async def test_unacknowledged_urgent_alert_is_resent_then_quiet_after_acknowledge(api, bot, db):
-    now = datetime.now(UTC)
+    # Midday: the hour moved through holds no daily digest (08:00) to post in the group.
+    now = datetime(2026, 6, 10, 11, 0, tzinfo=UTC)
     bot.set_clock(now)
     await join(api, PATIENT, "Sam Taylor")
     await say(api, PATIENT, "both legs going weak since lunch", contains="urgent")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.e2e.conftest import CLINIC_CHAT, STAFF
-from tests.e2e.helpers import join, last_id, press, say
+from tests.e2e.helpers import answer_to, join, last_id, outbox_settled, press, say
 
 PATIENT = 7001
 
@@ -54,7 +54,9 @@ async def test_unanswerable_question_is_relayed_and_the_staff_reply_reaches_the_
             break
         await asyncio.sleep(0.05)
     # Pressing "Ask the clinic" again relays nothing more.
-    await api.press(PATIENT, unsure, "Ask the clinic")
+    again = await api.press(PATIENT, unsure, "Ask the clinic")
+    await answer_to(api, again)
+    await outbox_settled(db)
     after = last_id(api, PATIENT)
     await api.send_text(
         STAFF,
