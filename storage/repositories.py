@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,10 +14,12 @@ from storage.models import (
     CheckinDraft,
     CheckinEntry,
     Conversation,
+    ExerciseLog,
     Invite,
     Patient,
     PromResponse,
     RelayedQuestion,
+    Reminder,
     StaffMenu,
 )
 
@@ -363,3 +366,85 @@ class PromRepository(_Repo):
             .where(PromResponse.patient_id == patient_id, PromResponse.status == "open")
             .values(status="dropped")
         )
+
+
+class ReminderRepository(_Repo):
+    """Reminder slots, their due claims, and the exercise log that answers them."""
+
+    async def for_patient(self, patient_id: int) -> list[Reminder]:
+        return list(await self.s.scalars(select(Reminder).where(Reminder.patient_id == patient_id)))
+
+    async def add(self, reminder: Reminder) -> None:
+        self.s.add(reminder)
+
+    async def remove(self, reminder: Reminder) -> None:
+        await self.s.delete(reminder)
+
+    async def flush(self) -> None:
+        await self.s.flush()
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Any]:
+        """Due slots with what deciding about them needs from their patient, as plain rows,
+        oldest first; locked until the transaction ends (others skip them on PostgreSQL)."""
+        q = (
+            select(
+                Reminder.id,
+                Reminder.kind,
+                Reminder.local_time,
+                Reminder.next_at,
+                Reminder.patient_id,
+                Patient.timezone,
+                Patient.chat_id,
+                Patient.status,
+                Patient.unreachable,
+                Patient.paused_until,
+                Patient.exercise_times_chosen,
+                Patient.weekly_day,
+            )
+            .join(Patient, Patient.id == Reminder.patient_id)
+            .where(Reminder.next_at <= now)
+            .order_by(Reminder.next_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=Reminder)
+        )
+        return list((await self.s.execute(q)).all())
+
+    async def move_on(self, moved: list[dict]) -> None:
+        """Bulk: each {"id", "next_at"}."""
+        if moved:
+            await self.s.execute(update(Reminder), moved)
+
+    async def checked_in_on(self, patient_ids: set[int], days: set[date]) -> set[tuple[int, date]]:
+        rows = await self.s.execute(
+            select(CheckinEntry.patient_id, CheckinEntry.local_day).where(
+                CheckinEntry.patient_id.in_(patient_ids), CheckinEntry.local_day.in_(days)
+            )
+        )
+        return {(p, d) for p, d in rows}
+
+    async def exercise_answers(
+        self, patient_ids: set[int], days: set[date]
+    ) -> dict[tuple[int, date, str], str]:
+        rows = await self.s.execute(
+            select(
+                ExerciseLog.patient_id, ExerciseLog.local_day, ExerciseLog.slot, ExerciseLog.status
+            ).where(ExerciseLog.patient_id.in_(patient_ids), ExerciseLog.local_day.in_(days))
+        )
+        return {(p, d, slot): st for p, d, slot, st in rows}
+
+    async def log_exercise(
+        self, patient_id: int, day: date, slot: str, status: str, now: datetime
+    ) -> None:
+        row = await self.s.scalar(
+            select(ExerciseLog).where(
+                ExerciseLog.patient_id == patient_id,
+                ExerciseLog.local_day == day,
+                ExerciseLog.slot == slot,
+            )
+        )
+        if row is None:
+            self.s.add(
+                ExerciseLog(patient_id=patient_id, local_day=day, slot=slot, status=status, at=now)
+            )
+        else:
+            row.status, row.at = status, now

@@ -18,6 +18,7 @@ from storage.repositories import (
     PatientRepository,
     PromRepository,
     QuestionRepository,
+    ReminderRepository,
     StaffMenuRepository,
 )
 
@@ -58,6 +59,7 @@ class UnitOfWork:
         self.questions = QuestionRepository(s)
         self.staff_menus = StaffMenuRepository(s)
         self.proms = PromRepository(s)
+        self.reminders = ReminderRepository(s)
         self.inbox = InboxRepository(s)
         self.outbox = OutboxRepository(s)
         return self

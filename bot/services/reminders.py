@@ -19,11 +19,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-
 from bot.delivery.limiter import Priority
 from bot.rules import schedule
-from storage.models import CheckinEntry, ExerciseLog, Patient, Reminder
+from storage.models import Patient, Reminder
 from storage.uow import UnitOfWork
 
 DEFAULT_EXERCISE_TIMES = ("10:00", "18:00")
@@ -43,7 +41,6 @@ async def sync(uow: UnitOfWork, patient: Patient, now: datetime) -> None:
     A slot that already exists keeps its ``next_at`` unless the zone changed, so re-saving
     settings never causes a second send of the same occurrence.
     """
-    s = uow.session
     wanted: set[tuple[str, str]] = set()
     if patient.status == "active":
         wanted.add(("checkin", patient.checkin_time))
@@ -51,15 +48,12 @@ async def sync(uow: UnitOfWork, patient: Patient, now: datetime) -> None:
             wanted.add(("weekly", patient.weekly_time or patient.checkin_time))
         if patient.plan_id:
             wanted |= {("exercise", t) for t in parse_times(patient.exercise_times)}
-    existing = {
-        (r.kind, r.local_time): r
-        for r in await s.scalars(select(Reminder).where(Reminder.patient_id == patient.id))
-    }
+    existing = {(r.kind, r.local_time): r for r in await uow.reminders.for_patient(patient.id)}
     for key, row in existing.items():
         if key not in wanted:
-            await s.delete(row)
+            await uow.reminders.remove(row)
     for kind, hhmm in wanted - existing.keys():
-        s.add(
+        await uow.reminders.add(
             Reminder(
                 patient_id=patient.id,
                 kind=kind,
@@ -67,12 +61,12 @@ async def sync(uow: UnitOfWork, patient: Patient, now: datetime) -> None:
                 next_at=schedule.next_occurrence(_t(hhmm), patient.timezone, now),
             )
         )
-    await s.flush()
+    await uow.reminders.flush()
 
 
 async def retime(uow: UnitOfWork, patient: Patient, now: datetime) -> None:
     """After a time-zone change: recompute every slot's next time from now."""
-    for r in await uow.session.scalars(select(Reminder).where(Reminder.patient_id == patient.id)):
+    for r in await uow.reminders.for_patient(patient.id):
         r.next_at = schedule.next_occurrence(_t(r.local_time), patient.timezone, now)
 
 
@@ -128,30 +122,7 @@ async def materialise_due(
     Plain rows and bulk statements rather than ORM objects: with 100,000 patients due in the
     same minute this runs 200 times in a row, and ORM bookkeeping would dominate it.
     """
-    s = uow.session
-    rows = (
-        await s.execute(
-            select(
-                Reminder.id,
-                Reminder.kind,
-                Reminder.local_time,
-                Reminder.next_at,
-                Reminder.patient_id,
-                Patient.timezone,
-                Patient.chat_id,
-                Patient.status,
-                Patient.unreachable,
-                Patient.paused_until,
-                Patient.exercise_times_chosen,
-                Patient.weekly_day,
-            )
-            .join(Patient, Patient.id == Reminder.patient_id)
-            .where(Reminder.next_at <= now)
-            .order_by(Reminder.next_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=Reminder)
-        )
-    ).all()
+    rows = await uow.reminders.claim_due(now, limit)
     moved: list[dict] = []
     pushes: list[dict] = []
     for r in rows:
@@ -174,8 +145,7 @@ async def materialise_due(
                 pushes.append(
                     _push_row(r.patient_id, r.chat_id, "nudge", nudge_at, day, r.local_time)
                 )
-    if moved:
-        await s.execute(update(Reminder), moved)
+    await uow.reminders.move_on(moved)
     if pushes:
         await uow.outbox.add_many(pushes)
     await uow.commit()
@@ -194,33 +164,16 @@ async def unwanted(
     uow: UnitOfWork, jobs: list[Job], now: datetime, grace: timedelta
 ) -> dict[int, str]:
     """Why some claimed pushes should not go out after all: {push id: reason}."""
-    s = uow.session
     reasons: dict[int, str] = {}
     pids = {j.patient.id for j in jobs}
     days = {j.push.local_day for j in jobs}
     checked_in = (
-        set(
-            await s.execute(
-                select(CheckinEntry.patient_id, CheckinEntry.local_day).where(
-                    CheckinEntry.patient_id.in_(pids), CheckinEntry.local_day.in_(days)
-                )
-            )
-        )
+        await uow.reminders.checked_in_on(pids, days)
         if any(j.push.kind != "exercise" for j in jobs)
         else set()
     )
     logged = (
-        {
-            (p, d, slot): st
-            for p, d, slot, st in await s.execute(
-                select(
-                    ExerciseLog.patient_id,
-                    ExerciseLog.local_day,
-                    ExerciseLog.slot,
-                    ExerciseLog.status,
-                ).where(ExerciseLog.patient_id.in_(pids), ExerciseLog.local_day.in_(days))
-            )
-        }
+        await uow.reminders.exercise_answers(pids, days)
         if any(j.push.kind == "exercise" for j in jobs)
         else {}
     )
@@ -248,7 +201,6 @@ async def log_exercise(
 ) -> str:
     """Done / Snooze / Skip today from a reminder's buttons; returns the status recorded,
     or '' when the button is not the patient's or is no longer current."""
-    s = uow.session
     push = await uow.outbox.get(push_id)
     if push is None or push.patient_id != patient.id or push.kind != "exercise":
         return ""
@@ -260,21 +212,7 @@ async def log_exercise(
         slots = [t for t in parse_times(patient.exercise_times) if t >= push.slot] or slots
     status = {"done": "done", "snz": "snoozed", "skip": "skipped"}[answer]
     for slot in slots:
-        row = await s.scalar(
-            select(ExerciseLog).where(
-                ExerciseLog.patient_id == patient.id,
-                ExerciseLog.local_day == today,
-                ExerciseLog.slot == slot,
-            )
-        )
-        if row is None:
-            s.add(
-                ExerciseLog(
-                    patient_id=patient.id, local_day=today, slot=slot, status=status, at=now
-                )
-            )
-        else:
-            row.status, row.at = status, now
+        await uow.reminders.log_exercise(patient.id, today, slot, status, now)
     if answer == "snz":
         again = schedule.snooze_until(now, snooze_minutes)
         row = _push_row(patient.id, patient.chat_id, "exercise", again, today, push.slot)
