@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -13,9 +13,11 @@ from storage.models import (
     AuditEvent,
     CheckinDraft,
     CheckinEntry,
+    ClinicJob,
     Conversation,
     ExerciseLog,
     Invite,
+    OutboxMessage,
     Patient,
     PromResponse,
     RelayedQuestion,
@@ -27,6 +29,24 @@ from storage.models import (
 class _Repo:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
+
+
+def _row(obj, skip: tuple[str, ...] = ()) -> dict:
+    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns if c.key not in skip}
+
+
+# What a patient's copy of their data holds: section -> (table, order), their rows only.
+_PATIENT_DATA = {
+    "diary": (CheckinEntry, CheckinEntry.local_day),
+    "checkin_in_progress": (CheckinDraft, CheckinDraft.started_at),
+    "alerts_to_the_clinic": (Alert, Alert.created_at),
+    "questions": (RelayedQuestion, RelayedQuestion.created_at),
+    "questionnaires": (PromResponse, PromResponse.started_at),
+    "exercise_log": (ExerciseLog, ExerciseLog.local_day),
+    "reminders": (Reminder, Reminder.id),
+    "messages_to_you": (OutboxMessage, OutboxMessage.id),
+    "activity_log": (AuditEvent, AuditEvent.id),
+}
 
 
 class PatientRepository(_Repo):
@@ -64,6 +84,41 @@ class PatientRepository(_Repo):
         if not include_discharged:
             q = q.where(Patient.status == "active")
         return list(await self.s.scalars(q))
+
+    async def everything_about(self, patient: Patient) -> dict[str, object]:
+        data: dict[str, object] = {"patient": _row(patient, skip=("invite_id",))}
+        for section, (model, order) in _PATIENT_DATA.items():
+            rows = await self.s.scalars(
+                select(model).where(model.patient_id == patient.id).order_by(order)
+            )
+            data[section] = [_row(r) for r in rows]
+        return data
+
+    async def erase(self, patient: Patient) -> None:
+        """Delete the patient, every row about them, their invite and any other link they
+        opened (both hold their name), and the audit events they caused before they had a
+        patient id. Children first, so this does not rely on ON DELETE CASCADE."""
+        pid, user_id, invite_id = patient.id, patient.telegram_user_id, patient.invite_id
+        for model in (
+            CheckinDraft,
+            CheckinEntry,
+            RelayedQuestion,
+            PromResponse,
+            AuditEvent,
+            ExerciseLog,
+            Reminder,
+            OutboxMessage,
+            Alert,
+        ):
+            await self.s.execute(delete(model).where(model.patient_id == pid))
+        await self.s.delete(patient)
+        await self.s.flush()
+        await self.s.execute(
+            delete(Invite).where((Invite.id == invite_id) | (Invite.claimed_by == user_id))
+        )
+        await self.s.execute(
+            delete(AuditEvent).where(AuditEvent.actor == "patient", AuditEvent.actor_id == user_id)
+        )
 
 
 class InviteRepository(_Repo):
@@ -227,6 +282,9 @@ class AlertRepository(_Repo):
             Alert.status == "open", Alert.level == "urgent", Alert.created_at <= before
         )
         return list(await self.s.scalars(q))
+
+    async def open_all(self) -> list[Alert]:
+        return list(await self.s.scalars(select(Alert).where(Alert.status == "open")))
 
     async def for_patient(self, patient_id: int) -> list[Alert]:
         """Every alert raised for a patient, newest first."""
@@ -448,3 +506,26 @@ class ReminderRepository(_Repo):
             )
         else:
             row.status, row.at = status, now
+
+
+class ClinicJobRepository(_Repo):
+    """Clinic-wide recurring jobs (the daily digest), run once whatever the processes."""
+
+    async def claim(self, name: str, now: datetime, lease: timedelta, first: datetime) -> bool:
+        """True if this transaction may run the job now: it was due, and is now leased for
+        ``lease`` (a conditional update: one process wins). A job never seen before is
+        scheduled for ``first`` and not run."""
+        if await self.s.get(ClinicJob, name) is None:
+            self.s.add(ClinicJob(name=name, next_at=first))
+            return False
+        res = await self.s.execute(
+            update(ClinicJob)
+            .where(ClinicJob.name == name, ClinicJob.next_at <= now)
+            .values(next_at=now + lease)
+        )
+        return res.rowcount == 1
+
+    async def schedule(self, name: str, next_at: datetime) -> None:
+        await self.s.execute(
+            update(ClinicJob).where(ClinicJob.name == name).values(next_at=next_at)
+        )

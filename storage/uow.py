@@ -13,6 +13,7 @@ from storage.repositories import (
     AlertRepository,
     AuditLog,
     CheckinRepository,
+    ClinicJobRepository,
     ConversationRepository,
     InviteRepository,
     PatientRepository,
@@ -60,6 +61,7 @@ class UnitOfWork:
         self.staff_menus = StaffMenuRepository(s)
         self.proms = PromRepository(s)
         self.reminders = ReminderRepository(s)
+        self.clinic_jobs = ClinicJobRepository(s)
         self.inbox = InboxRepository(s)
         self.outbox = OutboxRepository(s)
         return self

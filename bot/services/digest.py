@@ -11,15 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select, update
-
 from bot.outcomes.progress import Change, weekly_change
 from bot.outcomes.progress import build as build_progress
 from bot.rules import schedule
 from bot.rules.escalation import Thresholds, evaluate_review
 from bot.services.alerts import raise_alert
 from bot.services.checkin import to_diary
-from storage.models import Alert, ClinicJob, Patient
+from storage.models import Alert, Patient
 from storage.uow import UnitOfWork
 
 JOB = "digest"
@@ -28,31 +26,15 @@ LEASE = timedelta(minutes=5)
 
 async def claim(uow: UnitOfWork, now: datetime, digest_time: str, tz: str) -> bool:
     """True if this process should build and send the digest now."""
-    s = uow.session
-    job = await s.get(ClinicJob, JOB)
-    if job is None:  # first start: schedule the first one
-        s.add(
-            ClinicJob(
-                name=JOB, next_at=schedule.next_occurrence(time.fromisoformat(digest_time), tz, now)
-            )
-        )
-        await uow.commit()
-        return False
-    res = await s.execute(
-        update(ClinicJob)
-        .where(ClinicJob.name == JOB, ClinicJob.next_at <= now)
-        .values(next_at=now + LEASE)
-    )
+    first = schedule.next_occurrence(time.fromisoformat(digest_time), tz, now)
+    claimed = await uow.clinic_jobs.claim(JOB, now, LEASE, first)
     await uow.commit()
-    return res.rowcount == 1
+    return claimed
 
 
 async def done(uow: UnitOfWork, now: datetime, digest_time: str, tz: str) -> None:
-    await uow.session.execute(
-        update(ClinicJob)
-        .where(ClinicJob.name == JOB)
-        .values(next_at=schedule.next_occurrence(time.fromisoformat(digest_time), tz, now))
-    )
+    nxt = schedule.next_occurrence(time.fromisoformat(digest_time), tz, now)
+    await uow.clinic_jobs.schedule(JOB, nxt)
     await uow.commit()
 
 
@@ -72,7 +54,6 @@ class Digest:
 async def build(uow: UnitOfWork, now: datetime, t: Thresholds, clinic_tz: str) -> Digest:
     """Run the review rules for every active patient, keep the review notes as alerts (one
     open per patient and rule; a note whose rule no longer fires is closed), and summarise."""
-    s = uow.session
     patients = await uow.patients.list_all()
     reviews, checked_in, unreachable, changes = [], 0, [], []
     for i, p in enumerate(patients):
@@ -103,7 +84,7 @@ async def build(uow: UnitOfWork, now: datetime, t: Thresholds, clinic_tz: str) -
         for d in decisions:
             alert, _ = await raise_alert(uow, p, d, now)
             reviews.append((p, alert))
-    opened = list(await s.scalars(select(Alert).where(Alert.status == "open")))
+    opened = await uow.alerts.open_all()
     await uow.commit()
     return Digest(
         day=schedule.local_date(now, clinic_tz),

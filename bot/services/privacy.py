@@ -10,31 +10,13 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
-
 from bot.content import text
 from bot.delivery.limiter import Priority
 from bot.render import contact
-from storage.models import (
-    Alert,
-    AuditEvent,
-    CheckinDraft,
-    CheckinEntry,
-    ExerciseLog,
-    Invite,
-    OutboxMessage,
-    Patient,
-    PromResponse,
-    RelayedQuestion,
-    Reminder,
-)
+from storage.models import Patient
 from storage.uow import UnitOfWork
 
 ERASED_NOTICE = "erased"  # the outbox kind of the message that tells the clinic
-
-
-def _row(obj, skip: tuple[str, ...] = ()) -> dict:
-    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns if c.key not in skip}
 
 
 def _default(value: object) -> str:
@@ -72,26 +54,7 @@ def _typed(payload: dict) -> str | None:
 
 
 async def export(uow: UnitOfWork, patient: Patient, now: datetime) -> bytes:
-    s = uow.session
-    pid = patient.id
-
-    async def rows(model, order):
-        result = await s.scalars(select(model).where(model.patient_id == pid).order_by(order))
-        return [_row(r) for r in result]
-
-    data = {
-        "exported_at": now,
-        "patient": _row(patient, skip=("invite_id",)),
-        "diary": await rows(CheckinEntry, CheckinEntry.local_day),
-        "checkin_in_progress": await rows(CheckinDraft, CheckinDraft.started_at),
-        "alerts_to_the_clinic": await rows(Alert, Alert.created_at),
-        "questions": await rows(RelayedQuestion, RelayedQuestion.created_at),
-        "questionnaires": await rows(PromResponse, PromResponse.started_at),
-        "exercise_log": await rows(ExerciseLog, ExerciseLog.local_day),
-        "reminders": await rows(Reminder, Reminder.id),
-        "messages_to_you": await rows(OutboxMessage, OutboxMessage.id),
-        "activity_log": await rows(AuditEvent, AuditEvent.id),
-    }
+    data = {"exported_at": now, **await uow.patients.everything_about(patient)}
     _only_this_patient(data, patient.telegram_user_id)
     data["messages_as_you_typed_them"] = [
         {"received_at": row.received_at, "text": typed}
@@ -99,7 +62,7 @@ async def export(uow: UnitOfWork, patient: Patient, now: datetime) -> bytes:
         if (typed := _typed(row.payload))
     ]
     await uow.audit.record(
-        now, "patient", "data_exported", actor_id=patient.telegram_user_id, patient_id=pid
+        now, "patient", "data_exported", actor_id=patient.telegram_user_id, patient_id=patient.id
     )
     await uow.commit()
     return json.dumps(data, default=_default, indent=2, ensure_ascii=False).encode()
@@ -125,7 +88,6 @@ async def erase(uow: UnitOfWork, telegram_user_id: int, now: datetime) -> str:
         )
         await uow.commit()
         return "urgent_open"
-    s = uow.session
     pid, chat_id = patient.id, patient.chat_id
     notice = text(
         "erased_notice",
@@ -133,36 +95,9 @@ async def erase(uow: UnitOfWork, telegram_user_id: int, now: datetime) -> str:
         id=pid,
         contact=contact(patient.phone, patient.clinic_ref),
     )
-    # Children first, so this does not depend on the database enforcing ON DELETE CASCADE.
-    for model in (
-        CheckinDraft,
-        CheckinEntry,
-        RelayedQuestion,
-        PromResponse,
-        AuditEvent,
-        ExerciseLog,
-        Reminder,
-        OutboxMessage,
-    ):
-        await s.execute(delete(model).where(model.patient_id == pid))
-    alert_ids = list(await s.scalars(select(Alert.id).where(Alert.patient_id == pid)))
-    if alert_ids:
-        await s.execute(delete(Alert).where(Alert.id.in_(alert_ids)))
-    invite_id = patient.invite_id
-    await s.delete(patient)
-    await s.flush()
-    # Their invite, and any other link they opened, hold their name.
-    await s.execute(
-        delete(Invite).where((Invite.id == invite_id) | (Invite.claimed_by == telegram_user_id))
-    )
+    await uow.patients.erase(patient)
     await uow.conversations.drop(telegram_user_id)
     await uow.inbox.erase_chat(chat_id)  # their messages as received
-    # Events the patient caused before they had a patient id (e.g. a cancelled flow).
-    await s.execute(
-        delete(AuditEvent).where(
-            AuditEvent.actor == "patient", AuditEvent.actor_id == telegram_user_id
-        )
-    )
     await uow.audit.record(now, "patient", "patient_erased")
     await uow.outbox.add(
         kind=ERASED_NOTICE,
