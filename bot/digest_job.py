@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
-
 from bot.clock import Clock
 from bot.content import text
 from bot.delivery.limiter import Priority
 from bot.render import change_week_line, chunk_lines
 from bot.services import digest
 from bot.settings import Settings
+from storage.db import SessionMaker
 from storage.uow import UnitOfWork
 
 
@@ -54,7 +53,7 @@ def render(d: digest.Digest) -> list[str]:
     return lines
 
 
-async def run_if_due(sm: async_sessionmaker, settings: Settings, clock: Clock) -> bool:
+async def run_if_due(sm: SessionMaker, settings: Settings, clock: Clock) -> bool:
     """Build today's digest when it is due and queue it in the outbox (lowest priority), in
     the transaction that moves the job on to tomorrow: it is queued once, and sent however
     long Telegram takes."""

@@ -17,14 +17,12 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
 from telegram import Bot
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TimedOut
 
 from bot.http import AiohttpRequest
 from bot.settings import Settings
-from storage.db import make_engine
+from storage.db import driver_error, make_engine, shown_url, url_password
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -35,21 +33,6 @@ DATABASE_CONNECT_SECONDS = 10.0
 
 class StartupError(Exception):
     """The bot cannot start: the message is one line for the operator."""
-
-
-def shown_url(url: str) -> str:
-    """A database URL as it may be shown: ``postgresql+asyncpg://user:***@host/db``."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "(a DATABASE_URL that cannot be read)"
-
-
-def url_password(url: str) -> str | None:
-    try:
-        return make_url(url).password
-    except ArgumentError:
-        return None
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -78,7 +61,7 @@ def reason(exc: BaseException) -> str:
             return "host name not found"
         if isinstance(e, TimeoutError | TimedOut):
             return "no answer in time"
-    inner = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    inner = driver_error(exc)
     text = inner.message if isinstance(inner, NetworkError) else str(inner)
     lines = text.strip().splitlines()
     return lines[0] if lines else type(inner).__name__

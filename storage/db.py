@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+#: The session factory the bot passes around (one session per unit of work).
+SessionMaker = async_sessionmaker
 
 # Connections kept open: a chat's update, the poller and the outbox lanes each hold one at a
 # time, and more of them at once than the default 5 meant opening (PostgreSQL: with TLS
@@ -40,3 +45,30 @@ def make_engine(url: str) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def shown_url(url: str) -> str:
+    """A database URL as it may be shown: ``postgresql+asyncpg://user:***@host/db``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(a DATABASE_URL that cannot be read)"
+
+
+def url_password(url: str) -> str | None:
+    try:
+        return make_url(url).password
+    except ArgumentError:
+        return None
+
+
+def connection_lost(exc: BaseException | None) -> bool:
+    """The database could not be reached, or the connection broke under the statement."""
+    if isinstance(exc, OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def driver_error(exc: BaseException) -> BaseException:
+    """The driver's own exception under SQLAlchemy's wrapper (or ``exc`` itself)."""
+    return exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Update
 from telegram.error import Conflict, NetworkError, RetryAfter
 from telegram.ext import Application
@@ -37,6 +36,7 @@ from telegram.warnings import PTBUserWarning
 from bot.delivery.transport import retry_after_seconds
 from bot.rules.text import normalise
 from bot.services.context import Services
+from storage.db import connection_lost
 from storage.uow import HandledUpdate, UnitOfWork, current_update
 
 
@@ -96,9 +96,7 @@ def normalise_update(raw: dict[str, Any]) -> dict[str, Any]:
 
 def is_transient(exc: BaseException | None) -> bool:
     """The database (or the network under it) was unreachable: try the update again."""
-    if isinstance(exc, OperationalError | ConnectionError | TimeoutError):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+    if isinstance(exc, ConnectionError | TimeoutError) or connection_lost(exc):
         return True
     if isinstance(exc, OSError):
         return True

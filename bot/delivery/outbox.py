@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -43,6 +42,7 @@ from bot.services.alerts import (
 )
 from bot.services.progress import progress_of
 from bot.settings import Settings
+from storage.db import SessionMaker
 from storage.models import Alert
 from storage.uow import UnitOfWork
 
@@ -124,9 +124,7 @@ def render_reminder(row: Any, patient: Any) -> tuple[str, InlineKeyboardMarkup]:
 
 
 class Outbox:
-    def __init__(
-        self, sm: async_sessionmaker, sender: Sender, settings: Settings, clock: Clock
-    ) -> None:
+    def __init__(self, sm: SessionMaker, sender: Sender, settings: Settings, clock: Clock) -> None:
         self.sm = sm
         self.sender = sender
         self.settings = settings

@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
-
 from bot.clock import Clock
 from bot.settings import Settings
+from storage.db import SessionMaker
 from storage.uow import UnitOfWork
 
 
 @dataclass
 class Services:
     settings: Settings
-    sessionmaker: async_sessionmaker
+    sessionmaker: SessionMaker
     clock: Clock
     # Told the most urgent outbox priority a unit of work committed (set by the application:
     # it wakes the outbox's fast lane, so urgent advice and answers go out at once).
