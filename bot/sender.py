@@ -8,12 +8,19 @@ records the attempt and reschedules: ``RetryAfter``, ``Forbidden``, ``BadRequest
 
 from __future__ import annotations
 
+import warnings
+
 from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram.warnings import PTBUserWarning
 
 from bot.delivery.limiter import Priority
 from bot.delivery.transport import retry_after_seconds, sending_as
 
 __all__ = ["Sender", "retry_after_seconds"]
+
+# PTB suggests Bot.send_message over do_api_request("sendMessage"); pushes want the raw answer
+# (see send_push), so that one suggestion is silenced, as the inbox does for getUpdates.
+warnings.filterwarnings("ignore", message=r".*Bot\.send_message.*", category=PTBUserWarning)
 
 
 class Sender:
@@ -60,7 +67,7 @@ class Sender:
         }
         with sending_as(priority):
             result = await self.bot.do_api_request(
-                "sendMessage", api_kwargs={k: v for k, v in params.items() if v is not None}
+                "send_message", api_kwargs={k: v for k, v in params.items() if v is not None}
             )
         return result["message_id"]
 

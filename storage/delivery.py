@@ -179,6 +179,15 @@ class OutboxRepository:
             update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(body=None)
         )
 
+    async def existing_keys(self, keys: list[str]) -> set[str]:
+        """Which of these dedupe keys are queued already."""
+        if not keys:
+            return set()
+        rows = await self.s.scalars(
+            select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys))
+        )
+        return set(rows)
+
     async def sent_copies(self, kinds: tuple[str, ...], ref_id: int) -> set[tuple[int, int]]:
         """(chat_id, message_id) of every message of these kinds about ``ref_id`` that was
         sent (chat_id 0: the clinic chat)."""

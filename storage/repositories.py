@@ -99,7 +99,8 @@ class PatientRepository(_Repo):
         opened (both hold their name), and the audit events they caused before they had a
         patient id. Children first, so this does not rely on ON DELETE CASCADE."""
         pid, user_id, invite_id = patient.id, patient.telegram_user_id, patient.invite_id
-        for model in (
+        for model in (  # alerts before outbox rows: the order the outbox takes locks in
+            Alert,
             CheckinDraft,
             CheckinEntry,
             RelayedQuestion,
@@ -108,7 +109,6 @@ class PatientRepository(_Repo):
             ExerciseLog,
             Reminder,
             OutboxMessage,
-            Alert,
         ):
             await self.s.execute(delete(model).where(model.patient_id == pid))
         await self.s.delete(patient)
@@ -277,9 +277,18 @@ class AlertRepository(_Repo):
         )
 
     async def open_urgent_since(self, before: datetime) -> list[Alert]:
-        """Open urgent alerts raised at or before ``before``."""
-        q = select(Alert).where(
-            Alert.status == "open", Alert.level == "urgent", Alert.created_at <= before
+        """Open urgent alerts raised at or before ``before``, of patients still in care, in
+        id order."""
+        q = (
+            select(Alert)
+            .join(Patient, Patient.id == Alert.patient_id)
+            .where(
+                Alert.status == "open",
+                Alert.level == "urgent",
+                Alert.created_at <= before,
+                Patient.status == "active",
+            )
+            .order_by(Alert.id)
         )
         return list(await self.s.scalars(q))
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 MAX_BYTES = 64  # Telegram's limit on callback data
 
 _NONCE = r"[A-Za-z0-9]{1,16}"  # a flow's random token: an older flow's buttons are stale
-_ID = r"[0-9]{1,9}"  # a database id (32-bit)
+_ID = r"[0-9]{1,10}"  # a database id (32-bit: up to 2,147,483,647)
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ EXERCISE_REMINDER = Area("ex", _ID, r"done|snz|skip")  # the outbox row of the r
 CHECKIN_PROMPT = Area("ck", _ID, r"go")
 EXERCISE = Area("xe", r"[a-z0-9_-]{1,32}", r"show")
 SETTINGS = Area("st", _NONCE, r"ct|et|tz|wk|ps|rs")
-ERASE = Area("dm", r"[0-9]{1,12}", r"yes|no")  # the Telegram user id the button belongs to
+ERASE = Area("dm", r"[0-9]{1,16}", r"yes|no")  # the Telegram user id the button belongs to
 FAQ = Area("fq", r"[A-Za-z0-9-]{1,32}", r"show|ask")  # an entry id, or a question id
 QUESTIONNAIRE = Area("pr", _NONCE, r"a", r"[0-9]{1,3}_(?:[0-9]{1,2}|end)")  # step_value
 

@@ -37,6 +37,7 @@ from bot.services.alerts import (
     ALERT_EDIT,
     ONCALL,
     alert_purpose,
+    queue_acknowledged_edits,
     queue_alert_message,
     queue_escalations,
 )
@@ -153,6 +154,7 @@ class Outbox:
         now = self.clock.now()
         limit = limit or self.bulk_batch()
         if max_priority >= Priority.REMINDER:
+            await self._escalate(now)  # first, and on its own: nothing below can hold it up
             grace = timedelta(hours=self.settings.reminder_grace_hours)
             async with UnitOfWork(self.sm) as uow:
                 await reminders.materialise_due(
@@ -162,14 +164,6 @@ class Outbox:
                     nudge_after=timedelta(hours=self.settings.checkin_nudge_hours),
                     limit=limit,
                 )
-                await queue_escalations(
-                    uow,
-                    now,
-                    timedelta(minutes=self.settings.alert_escalate_minutes),
-                    timedelta(minutes=self.settings.alert_renotify_minutes),
-                    self.settings.oncall_ids,
-                )
-                await uow.commit()
         async with UnitOfWork(self.sm) as uow:
             rows, patients = await uow.outbox.claim(now, LEASE, limit, max_priority)
             alert_ids = [r.ref_id for r in rows if r.kind in ALERT_KINDS]
@@ -182,8 +176,11 @@ class Outbox:
                 if r.kind == "weekly" and r.patient_id in patients
             }
             refs = Refs(alerts, proms, weeks)
+            # Checked again as they go: checked in already, paused, discharged, too late.
             jobs = [
-                reminders.Job(r, patients[r.patient_id]) for r in rows if r.kind in REMINDER_KINDS
+                reminders.Job(r, patients[r.patient_id])
+                for r in rows
+                if r.kind in (*REMINDER_KINDS, "weekly")
             ]
             grace = timedelta(hours=self.settings.reminder_grace_hours)
             skip = await reminders.unwanted(uow, jobs, now, grace) if jobs else {}
@@ -203,6 +200,22 @@ class Outbox:
         results += await asyncio.gather(*(one(r) for r in rows if r.id not in skip))
         await self._record(results, alerts)
         return len(rows)
+
+    async def _escalate(self, now) -> None:
+        """Queue the private copies of urgent alerts nobody has acknowledged: in its own unit
+        of work, so that nothing else on the tick (a reminder that fails) can hold it up."""
+        try:
+            async with UnitOfWork(self.sm) as uow:
+                await queue_escalations(
+                    uow,
+                    now,
+                    timedelta(minutes=self.settings.alert_escalate_minutes),
+                    timedelta(minutes=self.settings.alert_renotify_minutes),
+                    self.settings.oncall_ids,
+                )
+                await uow.commit()
+        except Exception:  # noqa: BLE001 - logged loudly; tried again on the next tick
+            log.critical("on-call escalation could not be queued", exc_info=True)
 
     # -- sending --------------------------------------------------------------------------
 
@@ -379,7 +392,11 @@ class Outbox:
             # Alerts before outbox rows, the order acknowledging takes them in: the other way
             # round, an acknowledgement and this record deadlock on PostgreSQL.
             sent_alerts = sorted(
-                {r.row.ref_id for r in results if r.row.kind == "alert" and r.outcome == "sent"}
+                {
+                    r.row.ref_id
+                    for r in results
+                    if r.row.kind in ("alert", ONCALL) and r.outcome == "sent"
+                }
             )
             if sent_alerts:
                 await uow.alerts.lock(sent_alerts)
@@ -411,10 +428,17 @@ class Outbox:
 
     async def _after_sent(self, uow: UnitOfWork, r: Result, now) -> None:
         row = r.row
+        if row.kind == ONCALL:
+            alert = await uow.alerts.get(row.ref_id)
+            if alert is not None and alert.status != "open":
+                # Acknowledged while this copy was on its way: it is edited like the others.
+                await queue_acknowledged_edits(uow, alert, now, only=(row.chat_id, r.message_id))
         if row.kind == "alert":
             alert = await uow.alerts.get(row.ref_id)
             if alert is None:
                 return
+            if alert.status != "open" and alert_purpose(row.dedupe_key) != "update":
+                await queue_acknowledged_edits(uow, alert, now, only=(row.chat_id, r.message_id))
             if r.message_id == alert.telegram_message_id:
                 return  # edited in place: not a new post, and no new re-notification
             alert.sends += 1
@@ -438,8 +462,9 @@ class Outbox:
             )
         elif row.kind == "staff_reply":
             await self._tell_staff(uow, r, "relay_delivered", now=now)
-        elif row.kind == "erased":
-            # Who erased their data is for the clinic chat, not for the bot to keep.
+        elif row.kind in ("erased", "digest"):
+            # Names and figures for the clinic chat, not for the bot to keep (an erasure
+            # could not find them: these rows name no patient).
             await uow.outbox.forget_body(row.id)
 
     async def _tell_staff(self, uow: UnitOfWork, r: Result, key: str, now, why=None) -> None:

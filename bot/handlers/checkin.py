@@ -97,13 +97,20 @@ async def checkin_button(
 
 
 async def checkin_note(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, patient: Patient
+    update: Update, context: ContextTypes.DEFAULT_TYPE, patient: Patient, urgent: bool = False
 ) -> bool:
-    """A typed message while the check-in waits for a note. False if it is not waiting."""
+    """A typed message while the check-in waits for a note. False if it is not waiting.
+    ``urgent``: the note reported a red flag (the advice has gone): the check-in closes on the
+    urgent path."""
     s = svc(context)
     async with s.uow() as uow:
         outcome = await checkin.note(
-            uow, patient, update.effective_message.text or "", s.now(), s.settings.thresholds
+            uow,
+            patient,
+            update.effective_message.text or "",
+            s.now(),
+            s.settings.thresholds,
+            urgent=urgent,
         )
     if outcome.status == "none":
         return False

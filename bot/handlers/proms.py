@@ -64,6 +64,11 @@ async def prom_text(update: Update, context: ContextTypes.DEFAULT_TYPE, patient:
     if result.status == "too_long":
         await update.effective_message.reply_text(render.prom_too_long())
         return True
+    if result.status == "done":  # "that's all", typed
+        await update.effective_message.reply_text(render.prom_done(result.response))
+        if result.next is not None:
+            await _ask(context, update.effective_chat.id, result.next)
+        return True
     body, markup = render.prom_question(result.response)
     await update.effective_message.reply_text(body, reply_markup=markup)
     return True

@@ -25,7 +25,7 @@ async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         # A note that reports a red flag is still the patient's note: keep it.
         patient = await active_patient(update, context)
         if patient is not None:
-            await checkin_note(update, context, patient)
+            await checkin_note(update, context, patient, urgent=True)
         return
     # "help" or "menu" typed instead of /help: the help, in the middle of a flow too.
     said = plain_request(update.effective_message.text)

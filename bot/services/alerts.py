@@ -147,32 +147,45 @@ async def queue_escalations(
     if not oncall:
         return 0
     due = await uow.alerts.open_urgent_since(now - after)
+    rows = []
     for alert in due:
         round_ = 1 + int((now - alert.created_at - after) / every)
-        await uow.outbox.add_many(
-            [
-                {
-                    "kind": ONCALL,
-                    "priority": Priority.URGENT,
-                    "chat_id": user_id,
-                    "dedupe_key": f"oncall:{alert.id}:{user_id}:{round_}",
-                    "send_at": now,
-                    "patient_id": alert.patient_id,
-                    "ref_id": alert.id,
-                }
-                for user_id in sorted(oncall)
-            ]
-        )
+        keys = {u: f"oncall:{alert.id}:{u}:{round_}" for u in sorted(oncall)}
+        # Only rounds not queued yet: a conflicting insert would still use up an outbox id
+        # (a PostgreSQL sequence) on every tick.
+        queued = await uow.outbox.existing_keys(list(keys.values()))
+        rows += [
+            {
+                "kind": ONCALL,
+                "priority": Priority.URGENT,
+                "chat_id": user_id,
+                "dedupe_key": key,
+                "send_at": now,
+                "patient_id": alert.patient_id,
+                "ref_id": alert.id,
+            }
+            for user_id, key in keys.items()
+            if key not in queued
+        ]
+    await uow.outbox.add_many(rows)
     return len(due)
 
 
 async def queue_acknowledged_edits(
-    uow: UnitOfWork, alert: Alert, now: datetime, pressed: tuple[int, int] | None = None
+    uow: UnitOfWork,
+    alert: Alert,
+    now: datetime,
+    pressed: tuple[int, int] | None = None,
+    only: tuple[int, int] | None = None,
 ) -> None:
     """Edit every copy of an alert (in the clinic chat, its re-notifications, the private
     copies) to show who acknowledged it; ``pressed`` (chat, message; chat 0 for the clinic
-    chat) was edited already."""
-    copies = await uow.outbox.sent_copies((ALERT, ONCALL), alert.id) - {pressed}
+    chat) was edited already. ``only``: just this copy (one that went out as the alert was
+    acknowledged)."""
+    if only is not None:
+        copies = {only}
+    else:
+        copies = await uow.outbox.sent_copies((ALERT, ONCALL), alert.id) - {pressed}
     await uow.outbox.add_many(
         [
             {

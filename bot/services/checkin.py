@@ -167,10 +167,13 @@ async def answer(
     if step in ("red_flag", "weakness_worsening") and value is True:
         urgent = await _raise_urgent(uow, patient, draft, now, thresholds)
     draft.updated_at = now
-    if step == "note" or urgent:
-        # After a red flag the patient has been told to seek emergency care: the check-in
-        # closes with what was answered; the questions not asked stay empty.
-        return await _finish(uow, patient, draft, now, thresholds, urgent)
+    # After an urgent answer the patient has been told to seek emergency care: the check-in
+    # closes with what was answered (the questions not asked stay empty) once the safety
+    # screen itself has been answered: fast-worsening weakness still gets the red-flag
+    # question, which comes next.
+    told = step == "red_flag" and (value is True or bool(draft.weakness_worsening))
+    if step == "note" or told:
+        return await _finish(uow, patient, draft, now, thresholds, urgent, closed_early=told)
     draft.step = next_step(draft)
     await uow.checkins.save_draft(draft)
     await uow.commit()
@@ -191,10 +194,17 @@ async def _late_safety_yes(
 
 
 async def note(
-    uow: UnitOfWork, patient: Patient, text: str, now: datetime, thresholds: Thresholds
+    uow: UnitOfWork,
+    patient: Patient,
+    text: str,
+    now: datetime,
+    thresholds: Thresholds,
+    urgent: bool = False,
 ) -> Outcome:
     """A typed note while the check-in waits for one. Too long: kept, and the patient is asked
-    to shorten it (nothing is lost)."""
+    to shorten it (nothing is lost). ``urgent``: the note reported a red flag (already acted
+    on): it is kept, the entry records the red flag and the check-in closes on the urgent
+    path."""
     draft = await uow.checkins.draft(patient.id)
     if draft is None or draft.step != "note" or draft.local_day != local_today(patient, now):
         # The next part of a long paste whose first part already closed today's check-in.
@@ -208,6 +218,9 @@ async def note(
     draft.note = draft.note + text if _continues(draft.note, draft.updated_at, now) else text
     draft.updated_at = now
     text = draft.note
+    if urgent:
+        draft.red_flag = True
+        return await _finish(uow, patient, draft, now, thresholds, [], closed_early=True)
     if len(text) > NOTE_LIMIT:
         await uow.checkins.save_draft(draft)
         await uow.commit()
@@ -252,6 +265,7 @@ async def _finish(
     now: datetime,
     t: Thresholds,
     urgent: list[Decision],
+    closed_early: bool = False,
 ) -> Outcome:
     history, earlier_today = await _history(uow, patient, draft.local_day)
     entry = CheckinEntry(
@@ -309,7 +323,7 @@ async def _finish(
         decisions=decisions,
         comparison=comparison,
         earlier_today=earlier_today,
-        closed_early=bool(urgent) and draft.step != "note",
+        closed_early=closed_early,
     )
 
 

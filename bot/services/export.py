@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 from collections.abc import Callable
 from datetime import datetime
 
@@ -145,7 +146,10 @@ def _entry(patient: Patient, e: CheckinEntry, yn) -> list:
 def _prom(patient: Patient, r: PromResponse) -> list:
     s = r.score or {}
     score = s.get("total", s.get("mean", s.get("score", "")))
-    answers = r.answers.get("items") or r.answers.get("activities") or r.answers.get("value")
+    answers = json.dumps(
+        r.answers.get("items") or r.answers.get("activities") or r.answers.get("value"),
+        ensure_ascii=False,
+    )
     return [
         patient.id,
         r.instrument,
@@ -170,6 +174,14 @@ def _alert(patient: Patient, a: Alert) -> list:
         a.acknowledged_by_name or "",
         a.acknowledged_at.isoformat() if a.acknowledged_at else "",
     ]
+
+
+def _cell(value: object) -> object:
+    """A cell a spreadsheet will not run: text a patient typed that starts like a formula
+    (=, +, -, @, a tab or a carriage return) is written with a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 async def export(
@@ -201,7 +213,7 @@ async def export(
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(header)
-            writer.writerows(tables[name])
+            writer.writerows([[_cell(v) for v in row] for row in tables[name]])
             files[name] = buffer.getvalue()
     return files
 

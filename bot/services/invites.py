@@ -152,7 +152,8 @@ async def reissue(
         return Reissued("unknown")
     if old.used_at is not None:
         return Reissued("used", old=old)
-    await uow.invites.revoke(invite_id, now)
+    if not await uow.invites.revoke(invite_id, now):  # replaced already, or used meanwhile
+        return Reissued("replaced", old=old)
     new = await create_invite(
         uow,
         old.name,

@@ -55,6 +55,11 @@ def _typed(payload: dict) -> str | None:
 
 async def export(uow: UnitOfWork, patient: Patient, now: datetime) -> bytes:
     data = {"exported_at": now, **await uow.patients.everything_about(patient)}
+    # Messages about the patient sent to staff (alerts, on-call copies, notices) name the
+    # clinicians' chats: the patient's copy holds the messages to them only.
+    data["messages_to_you"] = [
+        m for m in data["messages_to_you"] if m["chat_id"] == patient.chat_id
+    ]
     _only_this_patient(data, patient.telegram_user_id)
     data["messages_as_you_typed_them"] = [
         {"received_at": row.received_at, "text": typed}

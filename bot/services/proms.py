@@ -22,10 +22,12 @@ from bot.outcomes.proms import (
     score_psfs,
     score_startback,
 )
+from bot.rules.plain_words import plain_request
 from storage.models import Patient, PromResponse
 from storage.uow import UnitOfWork
 
 PSFS_EVERY = timedelta(days=14)
+ACTIVITY_ANSWER_WITHIN = timedelta(hours=2)  # a typed PSFS activity, after the questionnaire began
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,9 @@ async def offer(uow: UnitOfWork, patient: Patient, now: datetime) -> PromRespons
     return await _start_due(uow, patient, now)
 
 
-async def _start_due(uow: UnitOfWork, patient: Patient, now: datetime) -> PromResponse | None:
+async def _start_due(
+    uow: UnitOfWork, patient: Patient, now: datetime, commit: bool = True
+) -> PromResponse | None:
     responses = await uow.proms.for_patient(patient.id)
     which = due(responses, patient, now)
     if which is None:
@@ -98,7 +102,8 @@ async def _start_due(uow: UnitOfWork, patient: Patient, now: datetime) -> PromRe
     await uow.audit.record(
         now, "system", "prom_started", patient_id=patient.id, instrument=instrument
     )
-    await uow.commit()
+    if commit:
+        await uow.commit()
     return response
 
 
@@ -171,9 +176,18 @@ async def typed(uow: UnitOfWork, patient: Patient, text: str, now: datetime) -> 
         response is None
         or response.instrument != "psfs"
         or response.answers.get("phase") not in ("name", "more")
+        # Asked long ago: this text is about something else (a question, a note).
+        or now - response.started_at > ACTIVITY_ANSWER_WITHIN
+        # "ok", "thanks", "hello": not an activity (the small-talk reply answers them).
+        or plain_request(text) is not None
     ):
         return Step("none")
     name = " ".join(text.split())
+    if _no_more(name):
+        if response.answers["phase"] == "more":  # typed instead of pressing "That's all"
+            response.step += 1
+            return await _complete(uow, patient, response, now)
+        return Step("none")
     if not name or len(name) > MAX_ACTIVITY:
         return Step("too_long", response)
     answers = dict(response.answers)
@@ -183,6 +197,15 @@ async def typed(uow: UnitOfWork, patient: Patient, text: str, now: datetime) -> 
     response.step += 1
     await uow.commit()
     return Step("question", response)
+
+
+_NO_MORE = {"no", "nope", "no thanks", "no thank you", "none", "nothing", "no more", "done"}
+
+
+def _no_more(typed: str) -> bool:
+    """ "No", "that's all", "nothing else": not an activity."""
+    words = typed.lower().strip(" .!").replace("’", "'")
+    return words in _NO_MORE or words.startswith(("that's all", "thats all", "nothing else"))
 
 
 async def _complete(
@@ -214,8 +237,9 @@ async def _complete(
 async def start_at_discharge(uow: UnitOfWork, patient: Patient, now: datetime) -> None:
     """Queue the discharge questionnaires' first question (sent by the outbox)."""
     await uow.proms.drop_open(patient.id)
-    response = await _start_due(uow, patient, now)
+    response = await _start_due(uow, patient, now, commit=False)  # with its message, below
     if response is None:
+        await uow.commit()
         return
     await uow.outbox.add(
         kind="prom",

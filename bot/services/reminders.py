@@ -231,4 +231,4 @@ async def log_exercise(
 
 async def drop_pending(uow: UnitOfWork, patient_id: int, now: datetime) -> None:
     """Forget queued reminders, but not one a sender holds right now (it checks first)."""
-    await uow.outbox.drop_pending_for(patient_id, ("checkin", "nudge", "exercise"), now)
+    await uow.outbox.drop_pending_for(patient_id, ("checkin", "nudge", "exercise", "weekly"), now)

@@ -121,6 +121,6 @@ async def discharge(
     await reminders.sync(uow, patient, now)  # no more prompts or reminders
     await reminders.drop_pending(uow, patient.id, now)
     await uow.audit.record(now, "staff", "discharged", actor_id=staff_id, patient_id=patient.id)
-    await uow.commit()
+    # The end-of-treatment questions, queued in the same transaction as the discharge.
     await proms.start_at_discharge(uow, patient, now)
     return patient, True

@@ -22,6 +22,7 @@ from tests.e2e.helpers import (
 )
 
 PATIENT = 6001
+ADVICE = "urgent medical help"
 
 
 async def entries(db):
@@ -392,3 +393,43 @@ async def test_closing_message_after_a_red_flag_repeats_the_urgent_advice(api, b
     # The question message now shows the answers given, without buttons.
     question = next(x for x in api.messages(PATIENT) if x["message_id"] == m["message_id"])
     assert "red flags yes" in question["text"] and not question.get("reply_markup")
+
+
+async def test_a_red_flag_typed_as_the_note_closes_the_check_in_on_the_urgent_path(api, bot, db):
+    first = await join(api, PATIENT, "Sam Taylor")
+    m = await press(api, PATIENT, first, "3", contains="lower back")
+    m = await press(api, PATIENT, m, "2", contains="numbness")
+    m = await press(api, PATIENT, m, "No", contains="weak")
+    m = await press(api, PATIENT, m, "No", contains="safety")
+    m = await press(api, PATIENT, m, "No", contains="exercises")
+    await press(api, PATIENT, m, "Yes", contains="anything else")
+    after = last_id(api, PATIENT)
+    await api.send_text(PATIENT, "I wet myself this morning and didn't feel it")
+    advice = await api.wait_for_message(PATIENT, lambda x: ADVICE in x["text"], after=after)
+    closing = await api.wait_for_message(
+        PATIENT, lambda x: "stopped the check-in" in x["text"], after=advice["message_id"]
+    )
+    # The chat's next message is handled after the note: nothing routine was said by then.
+    await say(api, PATIENT, "/help", contains="What I can do")
+    later = [x["text"] for x in api.messages(PATIENT) if x["message_id"] > closing["message_id"]]
+    assert not [t for t in later if "next check-in is tomorrow" in t or "Question 1 of 9" in t]
+    row = (await entries(db))[0]
+    assert bool(row["red_flag"]) is True and row["note"].startswith("I wet myself")
+
+
+async def test_fast_worsening_weakness_still_gets_the_red_flag_question_then_closes(api, bot, db):
+    first = await join(api, PATIENT, "Sam Taylor")
+    m = await press(api, PATIENT, first, "3", contains="lower back")
+    m = await press(api, PATIENT, m, "2", contains="numbness")
+    m = await press(api, PATIENT, m, "No", contains="weak")
+    m = await press(api, PATIENT, m, "Yes", contains="getting worse quickly")
+    after = last_id(api, PATIENT)
+    await api.press(PATIENT, m, "Yes")
+    await api.wait_for_message(PATIENT, lambda x: ADVICE in x["text"], after=after)
+    screen = await api.wait_for_message(
+        PATIENT, lambda x: "Safety question" in x["text"] and x.get("reply_markup"), after=after
+    )
+    await press(api, PATIENT, screen, "No", contains="stopped the check-in")
+    row = (await entries(db))[0]
+    assert bool(row["weakness_worsening"]) is True and bool(row["red_flag"]) is False
+    assert row["exercises"] is None

@@ -55,8 +55,15 @@ async def test_a_link_opened_first_by_the_wrong_person_is_reissued_and_the_old_o
     tz = await press(api, PATIENT, asked, "09:00", contains="time zone")
     await press(api, PATIENT, tz, "Use Europe/London", contains="all set")
     assert await db.scalar("SELECT telegram_user_id FROM patients") == PATIENT
-    used = await say(api, STAFF, f"/reinvite {invite_id}", chat_id=CLINIC_CHAT)
-    assert "no longer works" in used["text"] or "cannot be re-issued" in used["text"]
+    # The old invite was replaced, the new one used: neither can be re-issued.
+    again = await say(api, STAFF, f"/reinvite {invite_id}", chat_id=CLINIC_CHAT)
+    assert "already replaced by a newer link" in again["text"]
+    used = await say(api, STAFF, f"/reinvite {invite_id + 1}", chat_id=CLINIC_CHAT)
+    assert "cannot be re-issued" in used["text"]
+    assert (
+        await db.scalar("SELECT count(*) FROM invites WHERE used_at IS NULL AND revoked_at IS NULL")
+        == 0
+    )
 
 
 async def test_phone_and_reference_tell_two_patients_of_the_same_name_apart(api, bot, db):

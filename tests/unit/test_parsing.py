@@ -149,7 +149,7 @@ def test_button_values_are_checked_per_step(step, raw, expected):
         (callbacks.CHECKIN, None, None),
         (callbacks.CHECKIN, "ci:<script>:lp:7", None),
         (callbacks.ALERT, "al:42:ACK", None),
-        (callbacks.ALERT, "al:1234567890:ack", None),  # not a 32-bit database id
+        (callbacks.ALERT, "al:12345678901:ack", None),  # longer than any 32-bit database id
         (callbacks.ERASE, "dm:123456789012:yes", ("123456789012", "yes")),
         (callbacks.CHECKIN, "ci:a1b2c3:lp:999", None),
         (callbacks.QUESTIONNAIRE, "pr:a1b2c3:a:3_end", ("a1b2c3", "a", "3_end")),
