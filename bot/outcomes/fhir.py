@@ -96,7 +96,9 @@ def patient_bundle(patient, entries, responses, alerts, questionnaire_texts: dic
 
 
 def _patient(p) -> dict:
-    res = {"resourceType": "Patient", "name": [{"text": p.name}], "active": p.status == "active"}
+    # Patient.active is about the record being in use, not about treatment: a discharged
+    # patient's record still is, so it is left out.
+    res = {"resourceType": "Patient", "name": [{"text": p.name}]}
     if p.clinic_ref:
         res["identifier"] = [{"system": CLINIC_REF, "value": p.clinic_ref}]
     if p.phone:
