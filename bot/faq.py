@@ -7,7 +7,9 @@ layer can decline and offer to pass the question to the clinic instead of guessi
 How matching works
 ------------------
 Each entry is represented by short documents (its question, its topic and each phrasing), by all
-of them together, and by its answer. A text is normalised: lower case, accents and apostrophes
+of them together, and by its answer. The vocabulary below (phrases, synonyms, medicine names,
+groups of near-synonyms, stop-words) is data, in ``bot/content/faq_language.yaml``. A text is
+normalised: lower case, accents and apostrophes
 folded, contractions expanded, British/American spellings and common synonyms mapped to one form
 (``PT``, ``physical therapy`` and ``physiotherapist`` become ``physio``; ``diskectomy`` becomes
 ``discectomy``; ``-ize`` becomes ``-ise``; ``A&E``, ``ER`` and ``emergency room`` become one
@@ -16,7 +18,7 @@ Stop-words are kept at a small weight (``do I have ...`` is not ``what is ...``)
 does not know is corrected when it sounds like a known word (``fisio`` -> ``physio``), is a
 compound of one (``overweight`` -> ``weight``) or is one or two edits away from one
 (Damerau-Levenshtein, rapidfuzz). Words also add a feature for their group of near-synonyms
-(``_CONCEPTS``: toddler/baby/child, forgot/missed/skipped, ...).
+(``concepts``: toddler/baby/child, forgot/missed/skipped, ...).
 
 An entry's score (0 to 1) is a weighted sum of:
 
@@ -138,7 +140,7 @@ class MatcherConfig:
     word_weight: float = 0.7  # share of words in a question's similarity (rest: char n-grams)
     second_doc_weight: float = 0.2  # weight of an entry's second-best question
     stop_weight: float = 0.15  # weight of a stop-word relative to a content word
-    concept_weight: float = 0.5  # weight of a word's group of near-synonyms (_CONCEPTS)
+    concept_weight: float = 0.5  # weight of a word's group of near-synonyms (concepts)
     bigram_weight: float = 0.6  # weight of a pair of adjacent words
     oov_weight: float = 1.0  # weight of an unknown word, relative to the rarest known word
     oov_exponent: float = 0.7  # n unknown words weigh like n ** oov_exponent of them
@@ -151,305 +153,33 @@ class MatcherConfig:
 # Text normalisation
 # --------------------------------------------------------------------------------------------
 
-_PHRASES: tuple[tuple[str, str], ...] = (
-    (r"[\u2018\u2019\u02bc`\u00b4]", "'"),
-    (r"\bcan'?t\b|\bcannot\b|\bcan not\b|\bunable to\b", " cannot "),
-    (r"\bwon't\b", "will not"),
-    (r"\bshan't\b", "shall not"),
-    (r"n't\b", " not"),
-    (r"'m\b", " am"),
-    (r"'re\b", " are"),
-    (r"'ve\b", " have"),
-    (r"'ll\b", " will"),
-    (r"'d\b", " would"),
-    (r"'s\b", ""),
-    (r"\ba\s*(?:&|and|n)\s*e\b", " aande "),
-    (r"\bemergency (?:room|department)s?\b|\bcasualty\b", " aande "),
-    (r"\bphysical therap(?:y|ist|ists|ies)\b|\bphysio ?therap(?:y|ist|ists|ies)\b", " physio "),
-    (
-        r"\bpain ?killers?\b|\bpain (?:relief|medication|medicine|meds|tablets|pills)\b",
-        " painkiller ",
-    ),
-    (r"\banti[- ]?inflammator(?:y|ies)\b", " antiinflammatory "),
-    (r"\bco[- ]?codamol\b", " cocodamol "),
-    (r"\bcheck[- ]?ins?\b", " checkin "),
-    (r"\bflare[- ]?ups?\b", " flare "),
-    (r"\b(?:fit|sick|doctor|doctors|gp) notes?\b", " fitnote "),
-    (r"\bx[- ]?rays?\b", " xray "),
-    (r"\bpins and needles\b", " tingling "),
-    (r"\bget(?:ting)? rid of\b", " rid "),
-    (r"\bfor good\b|\bonce and for all\b|\bforever\b", " permanent "),
-    (r"\bcauda equina\b", " caudaequina "),
-    (r"\bred[- ]flags?\b", " redflag "),
-    (r"\b[ls] ?[1-5]\b", " spinelevel "),
-    (r"\bon my own\b|\bby itself\b", " on its own "),
-    (r"\bworkouts?\b", " exercise "),
-    (r"\bhow (long|many|often|much|far|soon)\b", r" how\1 "),
-    (r"\bboth (?:of )?(?:my |your |the )?legs\b", " bothlegs "),
-    (r"\bcom(?:e|es|ing) back\b", " comeback "),
-    (r"\b(?:work|figure|find)(?:s|ed|ing)? out\b|\bfound out\b", " determine "),
-    (r"\b(?:carr(?:y|ies|ied|ying)|keep(?:s|ing)?|kept) (?:on|going|up)\b", " continue "),
-    (r"\bg(?:o|oes|one|oing) away\b", " goaway "),
-)
-_PHRASE_RES = tuple((re.compile(p), r) for p, r in _PHRASES)
+LANGUAGE_PATH = Path(__file__).resolve().parent / "content" / "faq_language.yaml"
 
-_DRUGS = (
-    "ibuprofen nurofen advil motrin naproxen naprosyn aleve paracetamol acetaminophen tylenol "
-    "panadol aspirin cocodamol codeine tramadol gabapentin pregabalin lyrica amitriptyline "
-    "duloxetine diazepam valium morphine oramorph diclofenac voltarol celecoxib nortriptyline "
-    "oxycodone dihydrocodeine solpadeine"
-)
 
-_SYNONYMS: dict[str, str] = {
-    # physiotherapy
-    "physiotherapy": "physio",
-    "physiotherapist": "physio",
-    "physiotherapists": "physio",
-    "physios": "physio",
-    "pt": "physio",
-    "therapist": "physio",
-    "therapists": "physio",
-    # American -> British spellings and word forms
-    "program": "programme",
-    "programs": "programme",
-    "programmes": "programme",
-    "center": "centre",
-    "diskectomy": "discectomy",
-    "microdiskectomy": "microdiscectomy",
-    "disk": "disc",
-    "disks": "disc",
-    "discs": "disc",
-    "tire": "tyre",
-    "tires": "tyre",
-    "vacuum": "hoover",
-    "vacuuming": "hoover",
-    "hoovering": "hoover",
-    "hoover": "hoover",
-    "stomach": "front",
-    "tummy": "front",
-    "belly": "front",
-    "sneakers": "trainers",
-    "sweatpants": "tracksuit",
-    "joggers": "tracksuit",
-    "soccer": "football",
-    "couch": "sofa",
-    "okay": "ok",
-    "alright": "ok",
-    "er": "aande",
-    "911": "999",
-    "112": "999",
-    "ambulance": "999",
-    "sciatic": "sciatica",
-    "awake": "sleep",
-    "insomnia": "sleep",
-    # body and bodily functions
-    "bum": "buttock",
-    "butt": "buttock",
-    "backside": "buttock",
-    "buttocks": "buttock",
-    "pee": "bladder",
-    "peeing": "bladder",
-    "wee": "bladder",
-    "urine": "bladder",
-    "urinate": "bladder",
-    "urinating": "bladder",
-    "poo": "bowel",
-    "poop": "bowel",
-    "bowels": "bowel",
-    "feet": "foot",
-    "legs": "leg",
-    "numbness": "numb",
-    "tingly": "tingling",
-    "tingle": "tingling",
-    "tingles": "tingling",
-    "weakness": "weak",
-    "achy": "ache",
-    "aching": "ache",
-    "aches": "ache",
-    "ached": "ache",
-    "soreness": "sore",
-    "painful": "pain",
-    "pains": "pain",
-    # people and places
-    "doctor": "gp",
-    "doctors": "gp",
-    "doc": "gp",
-    "physician": "gp",
-    "kid": "child",
-    "kids": "child",
-    "children": "child",
-    "toddler": "child",
-    "baby": "child",
-    "job": "work",
-    "office": "work",
-    "boss": "employer",
-    "human": "person",
-    "someone": "person",
-    "somebody": "person",
-    "staff": "person",
-    # medicines
-    "meds": "medication",
-    "medicine": "medication",
-    "medicines": "medication",
-    "medications": "medication",
-    "pills": "medication",
-    "pill": "medication",
-    "tablets": "medication",
-    "tablet": "medication",
-    # general
-    "operation": "surgery",
-    "operations": "surgery",
-    "operate": "surgery",
-    "surgical": "surgery",
-    "surgeries": "surgery",
-    "appointment": "session",
-    "appointments": "session",
-    "visit": "session",
-    "visits": "session",
-    "worsen": "worse",
-    "worsening": "worse",
-    "aggravate": "worse",
-    "aggravating": "worse",
-    "curable": "cure",
-    "cured": "cure",
-    "permanently": "permanent",
-    "prevention": "prevent",
-    "preventing": "prevent",
-    "diagnosis": "diagnose",
-    "diagnosed": "diagnose",
-    "diagnosing": "diagnose",
-    "exam": "examine",
-    "examination": "examine",
-    "information": "data",
-    "info": "data",
-    "details": "data",
-    "privacy": "private",
-    "confidential": "private",
-    "erase": "delete",
-    "speak": "talk",
-    "ring": "call",
-    "rearrange": "change",
-    "reschedule": "change",
-    "painkiller": "medication",
-    "extra": "more",
-    "additional": "more",
-    "max": "maximum",
-    "forgot": "forget",
-    "forgotten": "forget",
-    "felt": "feel",
-    "slept": "sleep",
-    "woke": "wake",
-    "went": "go",
-    "lay": "lie",
-    "lying": "lie",
-    "sat": "sit",
-    "ran": "run",
-    "hike": "walk",
-    "hiking": "walk",
-    "stroll": "walk",
-    "jog": "run",
-    "jogging": "run",
-    "running": "run",
-    # topics added after the clinical review (issue 14)
-    "op": "surgery",
-    "ops": "surgery",
-    "scar": "wound",
-    "epidural": "injection",
-    "epidurals": "injection",
-    "injections": "injection",
-    "jab": "injection",
-    "cortisone": "steroid",
-    "steroids": "steroid",
-    "shut": "closed",
-    "anxious": "anxiety",
-    "depressed": "depression",
-    "terrified": "scared",
-    "frightened": "scared",
-    "afraid": "scared",
-    "worried": "worry",
-    "pregnant": "pregnancy",
-    "corset": "belt",
-    "brace": "belt",
-    "insoles": "insole",
-    "orthotic": "insole",
-    "orthotics": "insole",
-}
-for _drug in _DRUGS.split():
-    _SYNONYMS[_drug] = "drugname"
+def _load_language(path: Path = LANGUAGE_PATH) -> dict:
+    """The matcher's vocabulary (phrases, synonyms, concepts, stop-words): see the YAML file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    synonyms = {str(k): str(v) for k, v in (data.get("synonyms") or {}).items()}
+    for drug in str(data.get("drugs") or "").split():
+        synonyms[drug] = "drugname"
+    return {
+        "phrases": tuple((str(p), str(r)) for p, r in data.get("phrases") or ()),
+        "synonyms": synonyms,
+        "concepts": {str(k): str(v) for k, v in (data.get("concepts") or {}).items()},
+        "stopwords": frozenset(str(data.get("stopwords") or "").split()),
+        "keep_numbers": frozenset(str(n) for n in data.get("keep_numbers") or ()),
+    }
 
-# Groups of words patients use for the same idea. A word keeps its own feature and also adds
-# its group's, at a lower weight, so that "toddler" meets "baby" and "forgot" meets "missed".
-_CONCEPTS: dict[str, str] = {
-    "stop": "stop quit finish end cease pause",
-    "recur": "return recur recurrence relapse comeback again",
-    "heal": "heal recover better improve settle ease resolve goaway",
-    "miss": "miss skip forget",
-    "exercise": "exercise stretch stretches rehab programme routine",
-    "child": "child grandchild",
-    "lift": "lift carry pick bend bending hoover housework gardening shopping heavy",
-    "data": "data diary answers entries records record store stored",
-    "see": "see read access view share shared",
-    "private": "private secure safe",
-    "sleep": "sleep bed night mattress pillow",
-    "sit": "sit chair desk sofa seat cushion computer",
-    "drive": "drive car journey journeys clutch",
-    "work": "work employer fitnote",
-    "walk": "walk walking",
-    "sport": "sport gym run swim swimming cycle cycling yoga pilates football golf weights",
-    "heat": "heat hot warm bath",
-    "cold": "ice cold frozen",
-    "numb": "numb tingling",
-    "weak": "weak strength",
-    "harm": "worse harm damage injure harmful risky dangerous flare aggravate",
-    "scan": "scan mri xray imaging ct",
-    "surgery": "surgery discectomy laminectomy microdiscectomy surgeon",
-    "medicine": "medication drugname antiinflammatory dose",
-    "emergency": "emergency 999 aande urgent urgently hospital",
-    "continence": "bladder bowel wet toilet incontinence",
-    "saddle": "saddle groin genitals",
-    "contact": "contact call phone email message talk reach touch",
-    "clothes": "wear clothes clothing shorts jeans trainers undress undressed dress leggings "
-    "tracksuit",
-    "needle": "needle needles needling acupuncture",
-    "manual": "manual massage hands mobilisation glide glides floss flossing",
-    "goal": "goal goals aim aims achieve objective objectives outcome outcomes point purpose",
-    "duration": "howlong week weeks month months duration last",
-    "count": "howmany number often frequent howoften",
-    "assess": "diagnose assess assessment examine test tests check determine",
-    "continue": "continue maintain maintenance",
-    "cause": "cause causes trigger triggers",
-    "prevent": "prevent avoid protect",
-    "cure": "cure permanent rid fix completely",
-    "bot": "bot app diary checkin command commands reminder reminders progress chart",
-    "delete": "delete remove",
-    "rest": "rest lie stay",
-    "mood": "anxiety depression worry stress low cope coping scared mood mental",
-    "pregnancy": "pregnancy birth breastfeeding midwife",
-    "injection": "injection steroid nerveblock",
-    "reply": "reply answered respond response closed weekend",
-    "fever": "fever temperature shivery",
-    "support": "belt insole tens support",
-}
-_STOPWORDS = frozenset(
-    """
-    a about above again against all also am an and any anything are as at be because been being
-    bit but by can could did do does doing done dont down during each even every few for from
-    further get gets getting go goes going gone got had has have having he her here hers herself
-    him himself his how however i if in into is it its itself just kind know like lot me might
-    mine most much must my myself need needs no nor not now of on once only or other ought our
-    ours ourselves out over own please quite right same shall she should since so some something
-    sort still such tell than that the their theirs them themselves then there these they thing
-    things think this those through to too um under until up us very want was way we well were
-    what whats when where which while who whom why will with would yes yet you your yours
-    yourself yourselves wat
-    exactly actually really basically normally usually generally honestly literally maybe
-    perhaps probably anyway though whether else ever already quick quickly simply
-    hi hello hey hiya ok good thank thanks cheers bye goodbye sorry lol
-    """.split()
-)
+
+_LANGUAGE = _load_language()
+_PHRASE_RES = tuple((re.compile(p), r) for p, r in _LANGUAGE["phrases"])
+_SYNONYMS: dict[str, str] = _LANGUAGE["synonyms"]
+# Groups of words patients use for the same idea (see ``concepts`` in the YAML file).
+_CONCEPTS: dict[str, str] = _LANGUAGE["concepts"]
+_STOPWORDS: frozenset[str] = _LANGUAGE["stopwords"]
+_KEEP_NUMBERS: frozenset[str] = _LANGUAGE["keep_numbers"]
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
-_KEEP_NUMBERS = frozenset({"999", "111"})
 _MAX_CHARS = 1500  # a longer message is matched on its beginning and its end
 _SENTENCE_RE = re.compile(r"(?<=[.!?;])\s+|\n+")
 _IZE_RE = re.compile(r"iz(e|es|ed|ing|ation|ations)$")
