@@ -34,37 +34,18 @@ off-topic questions fall below the threshold. A message of several sentences sco
 sentence or the whole, so that a question inside a long story still counts. Everything except
 the query is precomputed at load time (inverted indexes), so a match takes about a millisecond.
 
-How the threshold was calibrated
---------------------------------
-``DEFAULT_THRESHOLD`` is the output of :func:`calibrate`, run by ``python bench/faq_eval.py``:
-
-1. The evaluation set (``tests/data/faq_eval.yaml``, written before the matcher, as patients ask)
-   is split in two stable halves by a hash of each question (:func:`is_calibration_item`). Only
-   the calibration half is used here; the other half is held out.
-2. Positives: each answerable question of the calibration half gives (best score, is the best
-   entry the right one?). Negatives: the best score of each unanswerable question of the
-   calibration half, plus the ``out_of_scope`` questions at the end of ``faq.yaml`` (prices,
-   other body parts and conditions, small talk, gibberish; never part of the evaluation set).
-3. The threshold minimises the two error rates added together: answerable questions not
-   answered with the right entry (declined, or answered wrongly) plus questions to decline that
-   were answered. That is, it maximises the sum of the two figures the project sets targets for
-   (accuracy and share declined), each as a rate, so neither set outweighs the other by its size.
-   Within the flat optimal range, the midpoint is taken.
-
-The bench prints the calibration again, the figures on the held-out half alone, and the figures
-on the whole file (the targets). A unit test checks that ``DEFAULT_THRESHOLD`` still agrees with a
-fresh calibration, so a change to the FAQ content or the matcher prompts a re-calibration.
-``MatcherConfig``'s weights were set by hand during development, on the calibration half.
+How the threshold is chosen
+---------------------------
+``DEFAULT_THRESHOLD`` is the output of ``calibrate`` in ``bench/faq_eval.py`` (run
+``python bench/faq_eval.py``), on the tuning halves of the evaluation sets only; the bench and
+its docstring say how. ``MatcherConfig``'s weights were set by hand, on the same halves.
 """
 
 from __future__ import annotations
 
 import math
 import re
-import statistics
-import time
 import unicodedata
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -79,19 +60,11 @@ from bot.content import expand, without_snippets
 __all__ = [
     "DEFAULT_PATH",
     "DEFAULT_THRESHOLD",
-    "CalibrationResult",
-    "EvalReport",
     "FaqEntry",
     "FaqIndex",
     "FaqMatch",
     "MatcherConfig",
-    "calibrate",
-    "choose_threshold",
-    "evaluate",
-    "is_calibration_item",
     "load_entries",
-    "load_eval",
-    "split_eval",
 ]
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "content" / "faq.yaml"
@@ -618,200 +591,3 @@ def load_entries(path: Path | None = None) -> tuple[tuple[FaqEntry, ...], tuple[
             )
         )
     return tuple(entries), tuple(str(q) for q in data.get("out_of_scope") or ())
-
-
-def load_eval(path: Path) -> tuple[list[tuple[str, str]], list[str]]:
-    """Read an evaluation file: ``answerable`` (question, id) pairs and ``unanswerable``."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    answerable = [(str(item["q"]), str(item["id"])) for item in data.get("answerable") or ()]
-    unanswerable = [str(q) for q in data.get("unanswerable") or ()]
-    return answerable, unanswerable
-
-
-# --------------------------------------------------------------------------------------------
-# Evaluation
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EvalReport:
-    n_answerable: int
-    n_correct: int
-    n_unanswerable: int
-    n_declined: int
-    median_ms: float
-    p95_ms: float
-    #: (question, expected id, matched id or None, score) for answerable questions missed.
-    misses: tuple[tuple[str, str, str | None, float], ...]
-    #: (question, matched id, score) for unanswerable questions that were answered.
-    false_answers: tuple[tuple[str, str, float], ...]
-
-    @property
-    def accuracy(self) -> float:
-        return self.n_correct / self.n_answerable if self.n_answerable else 0.0
-
-    @property
-    def declined_rate(self) -> float:
-        return self.n_declined / self.n_unanswerable if self.n_unanswerable else 0.0
-
-
-def _percentile(values: Sequence[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q
-    lo, hi = math.floor(k), math.ceil(k)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
-def evaluate(
-    index: FaqIndex, answerable: Sequence[tuple[str, str]], unanswerable: Sequence[str]
-) -> EvalReport:
-    """Top-1 accuracy (confident and correct), share declined, and time per question."""
-    times: list[float] = []
-    misses: list[tuple[str, str, str | None, float]] = []
-    false_answers: list[tuple[str, str, float]] = []
-
-    def timed(q: str) -> FaqMatch:
-        t0 = time.perf_counter()
-        m = index.match(q)
-        times.append((time.perf_counter() - t0) * 1000.0)
-        return m
-
-    correct = 0
-    for q, expected in answerable:
-        m = timed(q)
-        if m.confident and m.entry is not None and m.entry.id == expected:
-            correct += 1
-        else:
-            misses.append((q, expected, m.entry.id if m.entry else None, m.score))
-    declined = 0
-    for q in unanswerable:
-        m = timed(q)
-        if not m.confident:
-            declined += 1
-        else:
-            assert m.entry is not None
-            false_answers.append((q, m.entry.id, m.score))
-    return EvalReport(
-        n_answerable=len(answerable),
-        n_correct=correct,
-        n_unanswerable=len(unanswerable),
-        n_declined=declined,
-        median_ms=statistics.median(times) if times else 0.0,
-        p95_ms=_percentile(times, 0.95),
-        misses=tuple(misses),
-        false_answers=tuple(false_answers),
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Calibration
-# --------------------------------------------------------------------------------------------
-
-
-def is_calibration_item(question: str) -> bool:
-    """Stable half of the evaluation set used to calibrate the threshold (the rest is held out).
-
-    The split hashes the question's words, so it does not depend on the order of the file and
-    an item stays on its side when others are added.
-    """
-    key = " ".join(_TOKEN_RE.findall(question.lower()))
-    return zlib.crc32(key.encode("utf-8")) % 2 == 0
-
-
-def split_eval(
-    answerable: Sequence[tuple[str, str]], unanswerable: Sequence[str]
-) -> tuple[tuple[list[tuple[str, str]], list[str]], tuple[list[tuple[str, str]], list[str]]]:
-    """((calibration answerable, unanswerable), (held-out answerable, unanswerable))."""
-    cal = (
-        [a for a in answerable if is_calibration_item(a[0])],
-        [q for q in unanswerable if is_calibration_item(q)],
-    )
-    test = (
-        [a for a in answerable if not is_calibration_item(a[0])],
-        [q for q in unanswerable if not is_calibration_item(q)],
-    )
-    return cal, test
-
-
-@dataclass(frozen=True)
-class CalibrationResult:
-    threshold: float
-    #: On the calibration data, at that threshold: answerable questions answered correctly ...
-    accuracy: float
-    #: ... and questions to decline that were declined.
-    declined: float
-    n_positives: int
-    n_negatives: int
-
-
-def choose_threshold(
-    positives: Sequence[tuple[float, bool]],
-    negatives: Sequence[float],
-    *,
-    wrong_answer_cost: float = 1.0,
-) -> float:
-    """The threshold minimising the error rates (midpoint of the best range of thresholds).
-
-    ``positives`` are (score, best entry is right?) for answerable questions, ``negatives`` the
-    best scores of questions to decline. The cost is the rate of answerable questions not
-    answered right (declined: 1, answered with a wrong entry: ``wrong_answer_cost``) plus
-    ``wrong_answer_cost`` times the rate of questions to decline that were answered. Both are
-    rates, so the two sets weigh the same whatever their sizes.
-    """
-    points = sorted({round(s, 4) for s, _ in positives} | {round(s, 4) for s in negatives})
-    candidates = [0.0] + [(a + b) / 2 for a, b in zip(points, points[1:], strict=False)]
-    candidates.append(points[-1] + 1e-3 if points else 1.0)
-
-    def cost(t: float) -> float:
-        pos = 0.0
-        for s, ok in positives:
-            if s >= t:
-                pos += 0.0 if ok else wrong_answer_cost
-            else:
-                pos += 1.0
-        neg = sum(wrong_answer_cost for s in negatives if s >= t)
-        return pos / max(len(positives), 1) + neg / max(len(negatives), 1)
-
-    costs = [cost(t) for t in candidates]
-    best = min(costs)
-    best_idx = [i for i, c in enumerate(costs) if c <= best + 1e-12]
-    # The optimal candidates form one or more runs; take the middle of the longest run.
-    runs: list[list[int]] = []
-    for i in best_idx:
-        if runs and i == runs[-1][-1] + 1:
-            runs[-1].append(i)
-        else:
-            runs.append([i])
-    run = max(runs, key=len)
-    return (candidates[run[0]] + candidates[run[-1]]) / 2
-
-
-def calibrate(
-    index: FaqIndex,
-    answerable: Sequence[tuple[str, str]],
-    unanswerable: Sequence[str],
-    *,
-    wrong_answer_cost: float = 1.0,
-) -> CalibrationResult:
-    """Choose the confidence threshold on the calibration half of an evaluation set.
-
-    Only the items for which :func:`is_calibration_item` is true are used, plus the index's
-    ``out_of_scope`` questions as extra questions to decline; the other half stays held out.
-    """
-    (cal_a, cal_u), _ = split_eval(answerable, unanswerable)
-    positives = []
-    for q, expected in cal_a:
-        scores = index.scores(q)
-        best = max(range(len(scores)), key=scores.__getitem__)
-        positives.append((scores[best], index.entries[best].id == expected))
-    negatives = [max(index.scores(q), default=0.0) for q in [*cal_u, *index.out_of_scope]]
-    t = choose_threshold(positives, negatives, wrong_answer_cost=wrong_answer_cost)
-    return CalibrationResult(
-        threshold=t,
-        accuracy=sum(1 for s, ok in positives if ok and s >= t) / max(len(positives), 1),
-        declined=sum(1 for s in negatives if s < t) / max(len(negatives), 1),
-        n_positives=len(positives),
-        n_negatives=len(negatives),
-    )
