@@ -18,12 +18,14 @@ How the threshold is calibrated
 -------------------------------
 ``bot.faq.DEFAULT_THRESHOLD`` is the output of :func:`calibrate`:
 
-1. Only the tuning half of the evaluation set is used (:func:`split_eval`); the other half is
+1. Only the tuning halves of the two sets are used (:func:`tuning_items`); the test halves are
    held out.
-2. Positives: each answerable question of the tuning half gives (best score, is the best entry
-   the right one?). Negatives: the best score of each question to decline of the tuning half,
-   plus the ``out_of_scope`` questions at the end of ``faq.yaml`` (prices, other body parts and
-   conditions, small talk, gibberish; never part of an evaluation set).
+2. Positives: each answerable question of the tuning halves gives (best score, is the best
+   entry the right one?). Negatives: the best score of each question to decline of the tuning
+   halves, plus the ``out_of_scope`` questions at the end of ``faq.yaml`` (prices, other body
+   parts and conditions, small talk, gibberish; never part of an evaluation set, never learnt
+   from). An off-topic question (``bot.faq.off_topic``) scores 0, and a question to decline
+   whose best entry is a declining deferral counts as declined (see ``DECLINING_DEFERRALS``).
 3. The threshold minimises the two error rates added together: answerable questions not
    answered with the right entry (declined, or answered wrongly) plus questions to decline that
    were answered. That is, it maximises the sum of the two figures the project sets targets for
@@ -53,7 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.faq import DEFAULT_THRESHOLD, FaqIndex, FaqMatch  # noqa: E402
+from bot.faq import DEFAULT_THRESHOLD, FaqIndex, FaqMatch, off_topic  # noqa: E402
 
 EVAL_PATH = ROOT / "tests" / "data" / "faq_eval.yaml"
 # Issue 11: questions in patients' words, written blind, with their own tune / test split.
@@ -62,6 +64,11 @@ QUESTIONS_PATH = ROOT / "tests" / "data" / "faq_questions.yaml"
 TARGET_NEW_ACCURACY = 0.92
 TARGET_NEW_DECLINED = 0.95
 TARGET_NEW_P95_MS = 10.0
+# Deferrals that decline: their answer says the bot cannot answer (the patient's own symptoms,
+# scans and results; which medicines, how much, how to combine them) and offers to pass the
+# question to the clinic, as a decline does. A question to decline that gets one of them counts
+# as declined; the bench also prints the strict figure, which counts it as answered.
+DECLINING_DEFERRALS = frozenset({"own-diagnosis", "medication-doses"})
 # Targets on the whole of EVAL_PATH.
 TARGET_ACCURACY = 0.92
 TARGET_DECLINED = 0.90
@@ -143,6 +150,8 @@ class EvalReport:
     misses: tuple[tuple[str, str, str | None, float], ...]
     #: (question, matched id, score) for questions to decline that were answered.
     false_answers: tuple[tuple[str, str, float], ...]
+    #: (question, matched id, score) for questions to decline given a declining deferral.
+    deferred: tuple[tuple[str, str, float], ...] = ()
 
     @property
     def accuracy(self) -> float:
@@ -151,6 +160,12 @@ class EvalReport:
     @property
     def declined_rate(self) -> float:
         return self.n_declined / self.n_unanswerable if self.n_unanswerable else 0.0
+
+    @property
+    def strictly_declined_rate(self) -> float:
+        """Declined without a declining deferral's answer either."""
+        n = self.n_declined - len(self.deferred)
+        return n / self.n_unanswerable if self.n_unanswerable else 0.0
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
@@ -184,10 +199,14 @@ def evaluate(
         else:
             misses.append((q, expected, m.entry.id if m.entry else None, m.score))
     declined = 0
+    deferred: list[tuple[str, str, float]] = []
     for q in unanswerable:
         m = timed(q)
         if not m.confident:
             declined += 1
+        elif m.entry is not None and m.entry.id in DECLINING_DEFERRALS:
+            declined += 1
+            deferred.append((q, m.entry.id, m.score))
         else:
             assert m.entry is not None
             false_answers.append((q, m.entry.id, m.score))
@@ -200,6 +219,7 @@ def evaluate(
         p95_ms=_percentile(times, 0.95),
         misses=tuple(misses),
         false_answers=tuple(false_answers),
+        deferred=tuple(deferred),
     )
 
 
@@ -261,25 +281,37 @@ def choose_threshold(
     return (candidates[run[0]] + candidates[run[-1]]) / 2
 
 
-def calibrate(
-    index: FaqIndex,
-    answerable: Sequence[tuple[str, str]],
-    unanswerable: Sequence[str],
-    *,
-    wrong_answer_cost: float = 1.0,
-) -> CalibrationResult:
-    """Choose the confidence threshold on the calibration half of an evaluation set.
+def best_entry(index: FaqIndex, question: str) -> tuple[str, float]:
+    """(id of the best entry, its score), the score 0 when the question is off-topic (then it is
+    declined whatever its score)."""
+    scores = index.scores(question)
+    best = max(range(len(scores)), key=scores.__getitem__)
+    return index.entries[best].id, 0.0 if off_topic(question) else scores[best]
 
-    Only the items for which :func:`is_calibration_item` is true are used, plus the index's
-    ``out_of_scope`` questions as extra questions to decline; the other half stays held out.
+
+def tuning_items() -> tuple[list[tuple[str, str]], list[str]]:
+    """The tuning halves of both sets: (answerable, to decline)."""
+    (old_a, old_u), _ = split_eval(*load_eval(EVAL_PATH))
+    new_a, new_u = load_questions("tune")
+    return [*old_a, *new_a], [*old_u, *new_u]
+
+
+def calibrate(index: FaqIndex, *, wrong_answer_cost: float = 1.0) -> CalibrationResult:
+    """Choose the confidence threshold on the tuning halves of both sets.
+
+    Positives: their answerable questions; negatives: their questions to decline and the FAQ's
+    ``out_of_scope`` questions. A negative whose best entry is a declining deferral is declined
+    whatever its score, as the evaluation counts it. The test halves stay held out.
     """
-    (cal_a, cal_u), _ = split_eval(answerable, unanswerable)
+    answerable, unanswerable = tuning_items()
     positives = []
-    for q, expected in cal_a:
-        scores = index.scores(q)
-        best = max(range(len(scores)), key=scores.__getitem__)
-        positives.append((scores[best], index.entries[best].id == expected))
-    negatives = [max(index.scores(q), default=0.0) for q in [*cal_u, *index.out_of_scope]]
+    for q, expected in answerable:
+        got, score = best_entry(index, q)
+        positives.append((score, got == expected))
+    negatives = []
+    for q in [*unanswerable, *index.out_of_scope]:
+        got, score = best_entry(index, q)
+        negatives.append(0.0 if got in DECLINING_DEFERRALS else score)
     t = choose_threshold(positives, negatives, wrong_answer_cost=wrong_answer_cost)
     return CalibrationResult(
         threshold=t,
@@ -296,10 +328,15 @@ def calibrate(
 
 
 def _line(name: str, report: EvalReport) -> str:
+    strict = (
+        f" (strictly {report.strictly_declined_rate:.1%}: {len(report.deferred)} deferred)"
+        if report.deferred
+        else ""
+    )
     return (
         f"{name:<10} top-1 {report.accuracy:6.1%} ({report.n_correct}/{report.n_answerable})   "
-        f"declined {report.declined_rate:6.1%} ({report.n_declined}/{report.n_unanswerable})   "
-        f"median {report.median_ms:.2f} ms, p95 {report.p95_ms:.2f} ms"
+        f"declined {report.declined_rate:6.1%} ({report.n_declined}/{report.n_unanswerable})"
+        f"{strict}   median {report.median_ms:.2f} ms, p95 {report.p95_ms:.2f} ms"
     )
 
 
@@ -309,23 +346,14 @@ def _print_misses(tag: str, report: EvalReport) -> None:
         print(f"  [{tag}] [{score:.3f}] {question!r}: want {expected}, {outcome}")
     for question, got, score in report.false_answers:
         print(f"  [{tag}] [{score:.3f}] {question!r}: should decline, answered {got}")
+    for question, got, score in report.deferred:
+        print(f"  [{tag}] [{score:.3f}] {question!r}: to decline, deferred: {got}")
 
 
 def old_set(index: FaqIndex, *, tune_only: bool = False) -> list[str]:
     """Figures of the older set (calibration half, held-out half, whole); returns failures."""
     answerable, unanswerable = load_eval(EVAL_PATH)
-    print(f"== {EVAL_PATH.relative_to(ROOT)} ==")
-    cal = calibrate(index, answerable, unanswerable)
-    print(
-        f"threshold: DEFAULT_THRESHOLD = {DEFAULT_THRESHOLD:.3f}; calibration now gives "
-        f"{cal.threshold:.3f} (on {cal.n_positives} answerable and {cal.n_negatives} "
-        f"to decline: {cal.accuracy:.1%} right, {cal.declined:.1%} declined)"
-    )
-    if abs(cal.threshold - DEFAULT_THRESHOLD) > 0.02:
-        print(
-            "  -> the content or matcher changed: set DEFAULT_THRESHOLD in bot/faq.py to "
-            f"{cal.threshold:.3f}"
-        )
+    print(f"\n== {EVAL_PATH.relative_to(ROOT)} ==")
     (cal_a, cal_u), (test_a, test_u) = split_eval(answerable, unanswerable)
     calib = evaluate(index, cal_a, cal_u)
     print(_line("calib.", calib))
@@ -383,6 +411,17 @@ def main(argv: list[str] | None = None) -> int:
     index = FaqIndex.load(args.faq)
     index.match("warm up")  # caches as a running bot would have them
     print(f"FAQ entries: {len(index.entries)}")
+    cal = calibrate(index)
+    print(
+        f"threshold: DEFAULT_THRESHOLD = {DEFAULT_THRESHOLD:.3f}; calibration on the tuning "
+        f"halves now gives {cal.threshold:.3f} (on {cal.n_positives} answerable and "
+        f"{cal.n_negatives} to decline: {cal.accuracy:.1%} right, {cal.declined:.1%} declined)"
+    )
+    if abs(cal.threshold - DEFAULT_THRESHOLD) > 0.02:
+        print(
+            "  -> the content or matcher changed: set DEFAULT_THRESHOLD in bot/faq.py to "
+            f"{cal.threshold:.3f}"
+        )
     failures = old_set(index, tune_only=args.tune_only)
     failures += new_set(index, tune_only=args.tune_only)
     if args.tune_only:

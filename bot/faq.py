@@ -4,35 +4,51 @@ Pure Python: no Telegram, no database. :meth:`FaqIndex.match` returns the best e
 confident, and otherwise ``entry=None`` with the closest entries as suggestions, so that the chat
 layer can decline and offer to pass the question to the clinic instead of guessing.
 
-How matching works
+What it learns from
+-------------------
+Each entry's question, topic and phrasings (``faq.yaml``) and its example questions
+(``faq_examples.yaml``: a thousand more ways patients ask, written from each topic: worries, what
+a relative said, slang and typos, long messages), and the example questions to decline in the
+same file (other conditions and body parts, clinic admin, small talk). The vocabulary (phrases,
+synonyms, medicine groups, groups of near-synonyms, stop-words, what is in and out of scope) is
+data too, in ``faq_language.yaml``.
+
+How a text is read
 ------------------
-Each entry is represented by short documents (its question, its topic and each phrasing), by all
-of them together, and by its answer. The vocabulary below (phrases, synonyms, medicine names,
-groups of near-synonyms, stop-words) is data, in ``bot/content/faq_language.yaml``. A text is
-normalised: lower case, accents and apostrophes
-folded, contractions expanded, British/American spellings and common synonyms mapped to one form
-(``PT``, ``physical therapy`` and ``physiotherapist`` become ``physio``; ``diskectomy`` becomes
-``discectomy``; ``-ize`` becomes ``-ise``; ``A&E``, ``ER`` and ``emergency room`` become one
-token; every named medicine becomes one token), then split into words and lightly stemmed.
+Lower case, accents and apostrophes folded, contractions expanded, British/American spellings,
+texting (``wiv``, ``shud``) and common synonyms mapped to one form (``PT``, ``physical therapy``
+and ``physiotherapist`` become ``physio``; ``-ize`` becomes ``-ise``; ``A&E``, ``ER`` and
+``emergency room`` become one token; each named medicine becomes its group's token; the
+library's exercise names become one token), then split into words and lightly stemmed.
 Stop-words are kept at a small weight (``do I have ...`` is not ``what is ...``). A word the FAQ
 does not know is corrected when it sounds like a known word (``fisio`` -> ``physio``), is a
 compound of one (``overweight`` -> ``weight``) or is one or two edits away from one
 (Damerau-Levenshtein, rapidfuzz). Words also add a feature for their group of near-synonyms
 (``concepts``: toddler/baby/child, forgot/missed/skipped, ...).
 
-An entry's score (0 to 1) is a weighted sum of:
+How an entry is scored
+----------------------
+Two readers, mixed (``MatcherConfig.model_share``):
 
-* the cosine similarity (TF-IDF, IDF counted over entries) between the question and the entry's
-  best document, mixing words and adjacent word pairs with character 3- to 5-grams, which catch
-  typos and word forms the stemmer misses; the second-best document adds a little;
-* how much of the question's distinctive vocabulary the entry's questions use, together;
-* the same for its answer, which rescues words that no phrasing uses.
+* similarity (0 to 1): the cosine similarity (TF-IDF, IDF counted over entries) between the
+  question and the entry's best document (question, topic, phrasing or example), mixing words
+  and adjacent word pairs with character 3- to 5-grams, which catch typos and word forms the
+  stemmer misses; the second-best document adds a little; plus how much of the question's
+  distinctive vocabulary the entry's questions use together, and its answer uses. Words the FAQ
+  has never seen count in the length of the question's vector, so a question about something
+  else scores low. A message of several sentences scores as its best sentence or the whole, so
+  that a question inside a long story still counts.
+* a small model: a multinomial logistic regression over the same word features, with one class
+  per entry and one for questions to decline, plus the share of words the FAQ never uses. Its
+  weights (``faq_model.json``) are learnt by ``bench/train_faq_model.py`` and read in pure
+  Python; it learns which words tell topics apart ("clutch" is driving, "friend" is nothing).
 
-Words of the question that the FAQ has never seen still count in the length of the question's
-vector, so "I have shoulder pain" scores low against the back pain entries: that is what makes
-off-topic questions fall below the threshold. A message of several sentences scores as its best
-sentence or the whole, so that a question inside a long story still counts. Everything except
-the query is precomputed at load time (inverted indexes), so a match takes about a millisecond.
+The score is the mix less a share of the model's probability that the question is one to
+decline. Separately, a question that names another part of the body, another condition or a
+medicine for one, and nothing the FAQ is about (``scope`` and ``other`` in
+``faq_language.yaml``), is never answered: "heat or ice for my tennis elbow" is declined even
+though "heat or ice" is an FAQ topic. Everything except the query is precomputed at load time
+(inverted indexes, weights), so a match takes one to a few milliseconds.
 
 How the threshold is chosen
 ---------------------------
@@ -43,6 +59,9 @@ its docstring say how. ``MatcherConfig``'s weights were set by hand, on the same
 
 from __future__ import annotations
 
+import hashlib
+import heapq
+import json
 import math
 import re
 import unicodedata
@@ -64,13 +83,23 @@ __all__ = [
     "FaqIndex",
     "FaqMatch",
     "MatcherConfig",
+    "MODEL_PATH",
+    "load_declines",
     "load_entries",
+    "off_topic",
+    "training_data",
+    "training_fingerprint",
 ]
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "content" / "faq.yaml"
+EXAMPLES_NAME = "faq_examples.yaml"
+#: The weights of the small model, learnt by ``bench/train_faq_model.py``.
+MODEL_PATH = Path(__file__).resolve().parent / "content" / "faq_model.json"
+#: The model's name for "none of the entries": a question to decline.
+DECLINE = "-"
 
 #: Minimum score for a confident answer; produced by :func:`calibrate` (see module docstring).
-DEFAULT_THRESHOLD: float = 0.406
+DEFAULT_THRESHOLD: float = 0.331
 
 KINDS = ("answer", "deferral")
 
@@ -89,6 +118,8 @@ class FaqEntry:
     answer: str
     related: tuple[str, ...]
     kind: str
+    #: More ways patients ask (``faq_examples.yaml``): learnt from, never shown.
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +149,8 @@ class MatcherConfig:
     oov_weight: float = 1.0  # weight of an unknown word, relative to the rarest known word
     oov_exponent: float = 0.7  # n unknown words weigh like n ** oov_exponent of them
     char_ngrams: tuple[int, ...] = (3, 4, 5)
+    model_share: float = 0.3  # share of the model's probability in an entry's score ...
+    decline_weight: float = 0.3  # ... less this much of its probability of "decline"
     alt_floor: float = 0.5  # alternatives must score at least alt_floor * threshold
     max_alternatives: int = 3
 
@@ -133,15 +166,24 @@ def _load_language(path: Path = LANGUAGE_PATH) -> dict:
     """The matcher's vocabulary (phrases, synonyms, concepts, stop-words): see the YAML file."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     synonyms = {str(k): str(v) for k, v in (data.get("synonyms") or {}).items()}
-    for drug in str(data.get("drugs") or "").split():
-        synonyms[drug] = "drugname"
+    for group, names in (data.get("drugs") or {}).items():
+        for drug in str(names).split():
+            synonyms[drug] = str(group)
     return {
         "phrases": tuple((str(p), str(r)) for p, r in data.get("phrases") or ()),
         "synonyms": synonyms,
         "concepts": {str(k): str(v) for k, v in (data.get("concepts") or {}).items()},
         "stopwords": frozenset(str(data.get("stopwords") or "").split()),
         "keep_numbers": frozenset(str(n) for n in data.get("keep_numbers") or ()),
+        "scope": _alternation(data.get("scope") or ()),
+        "other": _alternation(data.get("other") or ()),
     }
+
+
+def _alternation(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One regular expression matching any of ``patterns`` as whole words."""
+    parts = [f"(?:{p})" for p in patterns] or ["(?!x)x"]
+    return re.compile(r"\b(?:" + "|".join(parts) + r")\b")
 
 
 _LANGUAGE = _load_language()
@@ -151,6 +193,8 @@ _SYNONYMS: dict[str, str] = _LANGUAGE["synonyms"]
 _CONCEPTS: dict[str, str] = _LANGUAGE["concepts"]
 _STOPWORDS: frozenset[str] = _LANGUAGE["stopwords"]
 _KEEP_NUMBERS: frozenset[str] = _LANGUAGE["keep_numbers"]
+_SCOPE_RE: re.Pattern[str] = _LANGUAGE["scope"]
+_OTHER_RE: re.Pattern[str] = _LANGUAGE["other"]
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
 _MAX_CHARS = 1500  # a longer message is matched on its beginning and its end
@@ -158,9 +202,20 @@ _SENTENCE_RE = re.compile(r"(?<=[.!?;])\s+|\n+")
 _IZE_RE = re.compile(r"iz(e|es|ed|ing|ation|ations)$")
 
 
-def _fold(text: str) -> str:
+def _fold_chars(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    return "".join(c for c in text if not unicodedata.combining(c)).replace("\u2019", "'")
+
+
+def off_topic(text: str) -> bool:
+    """Does ``text`` name another part of the body, condition or medicine, and nothing the FAQ
+    is about (``scope`` and ``other`` in ``faq_language.yaml``)?"""
+    folded = _fold_chars(text)
+    return _OTHER_RE.search(folded) is not None and _SCOPE_RE.search(folded) is None
+
+
+def _fold(text: str) -> str:
+    text = _fold_chars(text)
     for pattern, repl in _PHRASE_RES:
         text = pattern.sub(repl, text)
     return text
@@ -271,8 +326,9 @@ def _cosines(
     oov_scale: float,
     skip: set[str],
     oov_exponent: float = 1.0,
-) -> list[float]:
-    """Cosine of the query with every document; unknown features count in the query's norm."""
+) -> tuple[list[float], float]:
+    """Dot products of the query with every document, and the inverse of the query's norm (the
+    cosines are their products); unknown features count in the query's norm."""
     acc = [0.0] * space.n_docs
     norm2 = 0.0
     unknown2 = 0.0
@@ -292,10 +348,7 @@ def _cosines(
     if n_unknown:
         # Beyond the first few, unknown words are mostly the story around a question.
         norm2 += unknown2 / n_unknown * n_unknown**oov_exponent
-    if norm2 <= 0.0:
-        return acc
-    inv = 1.0 / math.sqrt(norm2)
-    return [a * inv for a in acc]
+    return acc, (1.0 / math.sqrt(norm2) if norm2 > 0.0 else 0.0)
 
 
 def _coverage(space: _Space, feats: dict[str, float], oov_scale: float) -> list[float]:
@@ -318,6 +371,35 @@ def _coverage(space: _Space, feats: dict[str, float], oov_scale: float) -> list[
 
 
 _Token = tuple[str, bool, bool]  # (word, is a stop-word?, known to the FAQ?)
+_BIAS = "^"  # the model's bias feature
+_UNKNOWN = "?"  # the model's feature for words the FAQ never uses
+
+
+class _Model:
+    """A multinomial logistic regression over :meth:`FaqIndex.model_features`: one class per
+    entry and one (:data:`DECLINE`) for questions to decline. Pure Python at run time; the
+    weights are learnt by ``bench/train_faq_model.py``."""
+
+    def __init__(self, data: dict, entries: Sequence[FaqEntry]) -> None:
+        classes = list(data["classes"])
+        self.n_classes = len(classes)
+        #: feature -> [(class number, weight)], the small weights left out.
+        self.weights = {
+            f: [(int(c), float(w)) for c, w in row.items()] for f, row in data["weights"].items()
+        }
+        # Where each entry's probability is found (an entry the model does not know gets 0).
+        position = {c: i for i, c in enumerate(classes)}
+        self.slots = [position.get(e.id) for e in entries]
+
+    def probabilities(self, feats: dict[str, float]) -> list[float]:
+        z = [0.0] * self.n_classes
+        for f, v in feats.items():
+            for c, w in self.weights.get(f, ()):
+                z[c] += v * w
+        top = max(z)
+        e = [math.exp(x - top) for x in z]
+        total = sum(e)
+        return [0.0 if i is None else e[i] / total for i in self.slots]
 
 
 class FaqIndex:
@@ -330,8 +412,12 @@ class FaqIndex:
         threshold: float | None = None,
         config: MatcherConfig | None = None,
         out_of_scope: Iterable[str] = (),
+        declines: Iterable[str] = (),
+        model: dict | None = None,
     ) -> None:
         self.entries: tuple[FaqEntry, ...] = tuple(entries)
+        #: Example questions to decline (``faq_examples.yaml``): what the model's "none" learns.
+        self.declines: tuple[str, ...] = tuple(declines)
         self.threshold = DEFAULT_THRESHOLD if threshold is None else threshold
         self.config = config or MatcherConfig()
         #: Questions the bot must decline; used only for calibration.
@@ -343,22 +429,34 @@ class FaqIndex:
 
         texts: list[str] = []
         self._doc_entry: list[int] = []
+        # Each entry's documents, contiguous: [start, end) in ``texts``.
+        self._doc_ranges: list[tuple[int, int]] = []
         for ei, entry in enumerate(self.entries):
+            self._doc_ranges.append((len(texts), len(texts)))
             seen: set[str] = set()
-            for text in (entry.question, entry.topic, *entry.phrasings):
+            for text in (entry.question, entry.topic, *entry.phrasings, *entry.examples):
                 key = " ".join(_raw_tokens(text))
                 if key and key not in seen:
                     seen.add(key)
                     texts.append(text)
                     self._doc_entry.append(ei)
+            self._doc_ranges[ei] = (self._doc_ranges[ei][0], len(texts))
 
-        # Vocabulary for spelling correction: content words of the questions and answers.
+        # Vocabulary for spelling correction: content words of the questions and answers, and
+        # of the questions to decline (so that "elbow" is not corrected into an FAQ word).
         vocab: dict[str, int] = {}
-        for text in [*texts, *(without_snippets(e.answer) for e in self.entries)]:
+        answers = [without_snippets(e.answer) for e in self.entries]
+        for text in [*texts, *answers, *self.declines]:
             for tok in _raw_tokens(_strip_html(text)):
                 if tok not in _STOPWORDS:
                     vocab[tok] = vocab.get(tok, 0) + 1
         self._vocab = vocab
+        # How many of the FAQ's own texts (questions, phrasings, examples, answers) use each word
+        # (stem): a word none of them uses is unknown to the FAQ, whatever else knows it.
+        self._faq_words: dict[str, int] = {}
+        for text in [*texts, *answers]:
+            for stem in {_stem(t) for t in _raw_tokens(_strip_html(text)) if t not in _STOPWORDS}:
+                self._faq_words[stem] = self._faq_words.get(stem, 0) + 1
         self._vocab_list = sorted(vocab, key=lambda w: (-vocab[w], w))
         self._known_stems = {_stem(w) for w in vocab}
         self._sound: dict[str, str] = {}
@@ -389,6 +487,7 @@ class FaqIndex:
         ]
         answer_docs = [{f: w for f, w in d.items() if w >= 1.0} for d in answer_docs]
         self._answers = _build_space(answer_docs, range(n), n)
+        self._model: _Model | None = _Model(model, self.entries) if model else None
 
     # ---- loading ----------------------------------------------------------------------------
 
@@ -399,10 +498,22 @@ class FaqIndex:
         *,
         threshold: float | None = None,
         config: MatcherConfig | None = None,
+        model_path: Path | None = MODEL_PATH,
     ) -> FaqIndex:
-        """Load ``bot/content/faq.yaml`` (or ``path``) and build the index."""
+        """Load ``bot/content/faq.yaml`` (or ``path``), its examples and the model's weights
+        (``model_path``; ``None``: the word and n-gram similarity alone), and build the index."""
         entries, out_of_scope = load_entries(path)
-        return cls(entries, threshold=threshold, config=config, out_of_scope=out_of_scope)
+        model = None
+        if model_path is not None and Path(model_path).exists():
+            model = json.loads(Path(model_path).read_text(encoding="utf-8"))
+        return cls(
+            entries,
+            threshold=threshold,
+            config=config,
+            out_of_scope=out_of_scope,
+            declines=load_declines(path),
+            model=model,
+        )
 
     def get(self, entry_id: str) -> FaqEntry | None:
         return self._by_id.get(entry_id)
@@ -425,7 +536,7 @@ class FaqIndex:
             for cut in range(len(tok) - 3, 3, -1):
                 if tok[:cut] in self._vocab:
                     return tok[:cut]
-        if len(tok) < 6:
+        if len(tok) < 5:
             return None
         max_dist = 1 if len(tok) < 9 else 2
         best = process.extractOne(
@@ -437,8 +548,9 @@ class FaqIndex:
         if best is None:
             return None
         word = best[0]
-        # Two edits including the first letter is more often another word than a typo.
-        if best[1] > 1 and word[0] != tok[0]:
+        # Two edits including the first letter, or any edit of the first letter of a short
+        # word, is more often another word than a typo.
+        if word[0] != tok[0] and (best[1] > 1 or len(tok) < 6):
             return None
         return word
 
@@ -486,7 +598,52 @@ class FaqIndex:
     # ---- matching ---------------------------------------------------------------------------
 
     def scores(self, text: str) -> list[float]:
-        """The score of every entry for ``text`` (same order as :attr:`entries`).
+        """The score of every entry for ``text`` (same order as :attr:`entries`), 0 to 1: the
+        similarity (:meth:`similarities`) and, when the model is loaded, its probability for the
+        entry (:meth:`probabilities`), mixed by ``MatcherConfig.model_share``, less a share of
+        the model's probability that the question is one to decline."""
+        mixed, penalty = self._scores(text)
+        return [max(0.0, s - penalty) for s in mixed]
+
+    def _scores(self, text: str) -> tuple[list[float], float]:
+        """(each entry's mix of similarity and probability, the decline penalty)."""
+        sims = self.similarities(text)
+        probs = self.probabilities(text)
+        if probs is None:
+            return sims, 0.0
+        m = self.config.model_share
+        penalty = self.config.decline_weight * max(0.0, 1.0 - sum(probs))
+        return [(1.0 - m) * s + m * p for s, p in zip(sims, probs, strict=True)], penalty
+
+    def probabilities(self, text: str) -> list[float] | None:
+        """The model's probability of each entry (``None`` without a model); what is left to 1
+        is its probability that the question is one to decline."""
+        if self._model is None:
+            return None
+        return self._model.probabilities(self.model_features(text))
+
+    def model_features(self, text: str, *, own: bool = False) -> dict[str, float]:
+        """What the model reads: the word features of the similarity (words, pairs, groups of
+        near-synonyms, stop-words at a small weight) of the whole text, the share of its words
+        the FAQ's own texts never use, and a bias.
+
+        ``own``: ``text`` is one of the FAQ's own texts (when training), so a word only it uses
+        counts as unknown, as it would in a question the model has not seen.
+        """
+        if len(text) > _MAX_CHARS:
+            text = text[: _MAX_CHARS // 2] + " " + text[-_MAX_CHARS // 2 :]
+        tokens = self._tokens(text, correct=True)
+        words, _ = self._features(tokens)
+        content = {_stem(t) for t, stop, _ in tokens if not stop}
+        seen_in = 1 if own else 0
+        unknown = sum(1 for s in content if self._faq_words.get(s, 0) <= seen_in)
+        if unknown:
+            words[_UNKNOWN] = unknown / len(content)
+        words[_BIAS] = 1.0
+        return words
+
+    def similarities(self, text: str) -> list[float]:
+        """The word and n-gram similarity of every entry to ``text``.
 
         A message of several sentences scores as the best of the whole and of each sentence, so
         that the question in a long story is not drowned by the story.
@@ -525,17 +682,18 @@ class FaqIndex:
                     g = padded[i : i + n]
                     if known or g in self._chars.idf:
                         chars[g] = 1.0
-        wcos = _cosines(self._words, words, cfg.oov_weight, skip, cfg.oov_exponent)
-        ccos = _cosines(self._chars, chars, cfg.oov_weight, set(), cfg.oov_exponent)
+        wdot, winv = _cosines(self._words, words, cfg.oov_weight, skip, cfg.oov_exponent)
+        cdot, cinv = _cosines(self._chars, chars, cfg.oov_weight, set(), cfg.oov_exponent)
+        ww, cw = cfg.word_weight * winv, (1.0 - cfg.word_weight) * cinv
+        sims = [ww * a + cw * b for a, b in zip(wdot, cdot, strict=True)]
         best = [0.0] * n_entries
         second = [0.0] * n_entries
-        ww = cfg.word_weight
-        for doc, e in enumerate(self._doc_entry):
-            s = ww * wcos[doc] + (1.0 - ww) * ccos[doc]
-            if s > best[e]:
-                best[e], second[e] = s, best[e]
-            elif s > second[e]:
-                second[e] = s
+        # An entry's documents are contiguous: its best and second-best question.
+        for e, (start, end) in enumerate(self._doc_ranges):
+            if end - start == 1:
+                best[e] = sims[start]
+            elif end > start:
+                best[e], second[e] = heapq.nlargest(2, sims[start:end])
         g = cfg.second_doc_weight
         if g:
             best = [(b + g * s2) / (1.0 + g) for b, s2 in zip(best, second, strict=True)]
@@ -546,17 +704,22 @@ class FaqIndex:
         return [a * best[i] + b * ecos[i] + c * acov[i] for i in range(n_entries)]
 
     def match(self, text: str) -> FaqMatch:
-        scores = self.scores(text or "")
-        order = sorted(range(len(scores)), key=lambda i: -scores[i])
+        """The best entry when confident; otherwise the closest ones as suggestions. A question
+        that names another part of the body, condition or medicine and nothing the FAQ is about
+        is never answered (:func:`off_topic`)."""
+        text = text or ""
+        mixed, penalty = self._scores(text)
+        order = sorted(range(len(mixed)), key=lambda i: -mixed[i])
         if not order:
             return FaqMatch(None, 0.0, False, ())
         top = order[0]
-        top_score = round(scores[top], 4)
-        confident = top_score >= self.threshold and top_score > 0.0
+        top_score = round(max(0.0, mixed[top] - penalty), 4)
+        confident = top_score >= self.threshold and top_score > 0.0 and not off_topic(text)
+        # Suggestions: the closest topics whatever the model thinks of the question as a whole.
         floor = self.config.alt_floor * self.threshold
         rest = order[1:] if confident else order
         alternatives = tuple(
-            self.entries[i] for i in rest[: self.config.max_alternatives] if scores[i] >= floor
+            self.entries[i] for i in rest[: self.config.max_alternatives] if mixed[i] >= floor
         )
         return FaqMatch(
             entry=self.entries[top] if confident else None,
@@ -571,9 +734,43 @@ class FaqIndex:
 # --------------------------------------------------------------------------------------------
 
 
+def _examples_file(path: Path | None) -> dict:
+    examples_path = Path(path or DEFAULT_PATH).parent / EXAMPLES_NAME
+    if not examples_path.exists():
+        return {}
+    return yaml.safe_load(examples_path.read_text(encoding="utf-8")) or {}
+
+
+def load_declines(path: Path | None = None) -> tuple[str, ...]:
+    """The example questions to decline of ``faq_examples.yaml`` (beside the FAQ file)."""
+    return tuple(str(q) for q in _examples_file(path).get("decline") or ())
+
+
+def training_data(entries: Sequence[FaqEntry], declines: Sequence[str]) -> list[tuple[str, str]]:
+    """(text, class) pairs the model learns from: each entry's question, topic, phrasings and
+    examples, and the questions to decline (class :data:`DECLINE`)."""
+    out = []
+    for e in entries:
+        out += [(t, e.id) for t in (e.question, e.topic, *e.phrasings, *e.examples)]
+    out += [(t, DECLINE) for t in declines]
+    return out
+
+
+def training_fingerprint(data: Sequence[tuple[str, str]]) -> str:
+    """A digest of what the model learns from (its examples and the vocabulary that reads
+    them): a model whose fingerprint differs was trained on other content."""
+    digest = hashlib.sha256(LANGUAGE_PATH.read_bytes())
+    digest.update(json.dumps(list(data), ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()[:16]
+
+
 def load_entries(path: Path | None = None) -> tuple[tuple[FaqEntry, ...], tuple[str, ...]]:
-    """Parse the FAQ file: the entries and the ``out_of_scope`` calibration questions."""
+    """Parse the FAQ file: the entries and the ``out_of_scope`` calibration questions.
+
+    Each entry's example questions come from ``faq_examples.yaml`` beside it, if there is one.
+    """
     data = yaml.safe_load(Path(path or DEFAULT_PATH).read_text(encoding="utf-8"))
+    examples = _examples_file(path).get("examples") or {}
     entries = []
     for raw in data["entries"]:
         kind = raw.get("kind", "answer")
@@ -588,6 +785,7 @@ def load_entries(path: Path | None = None) -> tuple[tuple[FaqEntry, ...], tuple[
                 answer=expand(str(raw["answer"]).strip()),
                 related=tuple(str(r) for r in raw.get("related") or ()),
                 kind=kind,
+                examples=tuple(str(q) for q in examples.get(str(raw["id"])) or ()),
             )
         )
     return tuple(entries), tuple(str(q) for q in data.get("out_of_scope") or ())

@@ -18,7 +18,16 @@ import faq_eval as bench  # noqa: E402
 from faq_eval import calibrate, evaluate, load_eval  # noqa: E402
 
 from bot.content import without_snippets  # noqa: E402
-from bot.faq import DEFAULT_PATH, DEFAULT_THRESHOLD, FaqIndex, FaqMatch  # noqa: E402
+from bot.faq import (  # noqa: E402
+    DEFAULT_PATH,
+    DEFAULT_THRESHOLD,
+    MODEL_PATH,
+    FaqIndex,
+    FaqMatch,
+    off_topic,
+    training_data,
+    training_fingerprint,
+)
 
 EVAL_PATH = ROOT / "tests" / "data" / "faq_eval.yaml"
 SEED_ARTICLE = Path("/work/shared/seeds/000_1d6085de53844451.txt")
@@ -255,6 +264,37 @@ def test_eval_questions_not_among_phrasings(index: FaqIndex, eval_items) -> None
     assert not leaked
 
 
+def test_no_evaluation_question_is_learnt_from(index: FaqIndex) -> None:
+    """The examples and the questions to decline the model learns from (faq_examples.yaml) are
+    not questions of either evaluation set, in either half."""
+    learnt = {_norm(e) for entry in index.entries for e in entry.examples}
+    learnt |= {_norm(q) for q in index.declines}
+    learnt.discard("")
+    answerable, unanswerable = load_eval(EVAL_PATH)
+    questions = [q for q, _ in answerable] + unanswerable
+    for split in ("tune", "test"):
+        a, d = bench.load_questions(split)
+        questions += [q for q, _ in a] + d
+    assert not [q for q in questions if _norm(q) in learnt]
+
+
+def test_examples_belong_to_entries(index: FaqIndex) -> None:
+    raw = yaml.safe_load((DEFAULT_PATH.parent / "faq_examples.yaml").read_text(encoding="utf-8"))
+    ids = {e.id for e in index.entries}
+    assert set(raw["examples"]) == ids
+    for e in index.entries:
+        assert len(e.examples) >= 10, e.id
+    assert len(index.declines) >= 100
+
+
+def test_model_is_trained_on_todays_content(index: FaqIndex) -> None:
+    model = yaml.safe_load(MODEL_PATH.read_text(encoding="utf-8"))
+    assert model["fingerprint"] == training_fingerprint(
+        training_data(index.entries, index.declines)
+    ), "the FAQ content changed: run python bench/train_faq_model.py"
+    assert model["classes"][:-1] == [e.id for e in index.entries]
+
+
 # ---- matching ---------------------------------------------------------------------------------
 
 
@@ -280,6 +320,40 @@ def test_declined_match_offers_plausible_alternatives(index: FaqIndex) -> None:
     assert 0 < len(match.alternatives) <= 3
 
 
+def test_faq_questions_are_never_off_topic(index: FaqIndex) -> None:
+    for e in index.entries:
+        for q in (e.question, *e.phrasings, *e.examples):
+            assert not off_topic(q), (e.id, q)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Should I use ice or heat on my sore wrist?",
+        "can I drive with a frozen shoulder",
+        "is swimming ok with eczema",
+        "best sleeping position for neck pain",
+        "can i take my statins with naproxen",
+    ],
+)
+def test_other_body_parts_and_conditions_are_declined(index: FaqIndex, question: str) -> None:
+    assert off_topic(question)
+    assert not index.match(question).confident
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "my sciatica goes from my bum to my knee",
+        "pain from my lower back into my hand and foot",
+        "should I put a pillow between my knees",
+        "is physio hands-on",
+    ],
+)
+def test_the_back_and_legs_keep_a_question_in_scope(question: str) -> None:
+    assert not off_topic(question)
+
+
 def test_typos_spellings_and_long_messages(index: FaqIndex) -> None:
     cases = {
         "can phisio make my sciatca wrose": "physio-make-worse",
@@ -302,8 +376,8 @@ def test_accuracy_and_declined_meet_targets(index: FaqIndex, eval_items) -> None
     assert report.declined_rate >= 0.90, f"declined {report.declined_rate:.1%}:\n{answered}"
 
 
-def test_default_threshold_matches_a_fresh_calibration(index: FaqIndex, eval_items) -> None:
-    result = calibrate(index, *eval_items)
+def test_default_threshold_matches_a_fresh_calibration(index: FaqIndex) -> None:
+    result = calibrate(index)
     assert abs(result.threshold - DEFAULT_THRESHOLD) <= 0.02, (
         f"re-calibrate: set DEFAULT_THRESHOLD to {result.threshold:.3f} (python bench/faq_eval.py)"
     )
