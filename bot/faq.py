@@ -60,7 +60,6 @@ its docstring say how. ``MatcherConfig``'s weights were set by hand, on the same
 from __future__ import annotations
 
 import hashlib
-import heapq
 import json
 import math
 import re
@@ -99,7 +98,7 @@ MODEL_PATH = Path(__file__).resolve().parent / "content" / "faq_model.json"
 DECLINE = "-"
 
 #: Minimum score for a confident answer; produced by :func:`calibrate` (see module docstring).
-DEFAULT_THRESHOLD: float = 0.331
+DEFAULT_THRESHOLD: float = 0.294
 
 KINDS = ("answer", "deferral")
 
@@ -469,8 +468,22 @@ class FaqIndex:
             words, chars = self._features(self._tokens(text, correct=False))
             word_docs.append(words)
             char_docs.append(chars)
+        # Stop-words that half the entries use say nothing about which one is meant, and cost
+        # the most (the longest lists): the similarity leaves them out.
+        stop_entries: dict[str, set[int]] = {}
+        for feats, e in zip(word_docs, self._doc_entry, strict=True):
+            for f in feats:
+                if f in _STOPWORDS:
+                    stop_entries.setdefault(f, set()).add(e)
+        self._common = frozenset(f for f, es in stop_entries.items() if len(es) >= n / 2)
+        word_docs = [{f: w for f, w in d.items() if f not in self._common} for d in word_docs]
         self._words = _build_space(word_docs, self._doc_entry, n)
-        self._chars = _build_space(char_docs, self._doc_entry, n)
+        # Character n-grams per entry (all its questions together): they are for typos and word
+        # forms, and one document per entry keeps a long message fast.
+        entry_chars: list[dict[str, float]] = [{} for _ in range(n)]
+        for feats, e in zip(char_docs, self._doc_entry, strict=True):
+            entry_chars[e].update(feats)
+        self._chars = _build_space(entry_chars, range(n), n)
         # Each entry as one document (all its questions together).
         entry_docs: list[dict[str, float]] = [{} for _ in range(n)]
         for feats, e in zip(word_docs, self._doc_entry, strict=True):
@@ -668,6 +681,7 @@ class FaqIndex:
             return [0.0] * n_entries
         cfg = self.config
         words, _ = self._features(tokens)
+        words = {f: w for f, w in words.items() if f not in self._common}
         # Unseen pairs of known words are not evidence against a match, nor is a word unknown to
         # the questions whose group is known (its group feature stands for it): ignore them.
         skip = {f for f in words if "_" in f or f in _CONCEPT_OF}
@@ -685,7 +699,8 @@ class FaqIndex:
         wdot, winv = _cosines(self._words, words, cfg.oov_weight, skip, cfg.oov_exponent)
         cdot, cinv = _cosines(self._chars, chars, cfg.oov_weight, set(), cfg.oov_exponent)
         ww, cw = cfg.word_weight * winv, (1.0 - cfg.word_weight) * cinv
-        sims = [ww * a + cw * b for a, b in zip(wdot, cdot, strict=True)]
+        by_entry = [cw * c for c in cdot]
+        sims = [ww * a + by_entry[e] for a, e in zip(wdot, self._doc_entry, strict=True)]
         best = [0.0] * n_entries
         second = [0.0] * n_entries
         # An entry's documents are contiguous: its best and second-best question.
@@ -693,7 +708,7 @@ class FaqIndex:
             if end - start == 1:
                 best[e] = sims[start]
             elif end > start:
-                best[e], second[e] = heapq.nlargest(2, sims[start:end])
+                second[e], best[e] = sorted(sims[start:end])[-2:]
         g = cfg.second_doc_weight
         if g:
             best = [(b + g * s2) / (1.0 + g) for b, s2 in zip(best, second, strict=True)]
