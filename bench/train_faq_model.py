@@ -35,6 +35,7 @@ from bot.faq import (  # noqa: E402
 L2 = 3e-5  # per example (the loss is a mean), on every weight but the bias
 STEPS = 600
 LEARNING_RATE = 0.05
+MIN_COUNT = 2  # a feature seen in fewer training questions is not learnt (noise, not evidence)
 KEEP = 0.01  # smaller weights are left out of the file (the figures do not move)
 
 
@@ -64,12 +65,17 @@ def main() -> int:
     classes = [e.id for e in index.entries] + [DECLINE]
     label = {c: i for i, c in enumerate(classes)}
     feats = [index.model_features(text, own=c != DECLINE) for text, c in data]
-    names = sorted({f for fs in feats for f in fs})
+    counts: dict[str, int] = {}
+    for fs in feats:
+        for f in fs:
+            counts[f] = counts.get(f, 0) + 1
+    names = sorted(f for f, n in counts.items() if n >= MIN_COUNT or f in ("^", "?"))
     col = {f: i for i, f in enumerate(names)}
     x = np.zeros((len(data), len(names)))
     for row, fs in enumerate(feats):
         for f, value in fs.items():
-            x[row, col[f]] = value
+            if f in col:
+                x[row, col[f]] = value
     y = np.array([label[c] for _, c in data])
     bias = col["^"]
     w = fit(x, y, len(classes), bias)

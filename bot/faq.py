@@ -98,7 +98,7 @@ MODEL_PATH = Path(__file__).resolve().parent / "content" / "faq_model.json"
 DECLINE = "-"
 
 #: Minimum score for a confident answer; produced by :func:`calibrate` (see module docstring).
-DEFAULT_THRESHOLD: float = 0.294
+DEFAULT_THRESHOLD: float = 0.273
 
 KINDS = ("answer", "deferral")
 
