@@ -40,8 +40,10 @@ Two readers, mixed (``MatcherConfig.model_share``):
   that a question inside a long story still counts.
 * a small model: a multinomial logistic regression over the same word features, with one class
   per entry and one for questions to decline, plus the share of words the FAQ never uses. Its
-  weights (``faq_model.json``) are learnt by ``bench/train_faq_model.py`` and read in pure
-  Python; it learns which words tell topics apart ("clutch" is driving, "friend" is nothing).
+  weights (``faq_model.json``) are learnt by ``bench/train_faq_model.py``, from the FAQ's own
+  questions and examples and from the tuning halves of the evaluation sets (never their test
+  halves), and read in pure Python; it learns which words tell topics apart ("clutch" is
+  driving, "friend" is nothing).
 
 The score is the mix less a share of the model's probability that the question is one to
 decline. Separately, a question that names another part of the body, another condition or a
@@ -52,9 +54,11 @@ though "heat or ice" is an FAQ topic. Everything except the query is precomputed
 
 How the threshold is chosen
 ---------------------------
-``DEFAULT_THRESHOLD`` is the output of ``calibrate`` in ``bench/faq_eval.py`` (run
-``python bench/faq_eval.py``), on the tuning halves of the evaluation sets only; the bench and
-its docstring say how. ``MatcherConfig``'s weights were set by hand, on the same halves.
+``bench/train_faq_model.py`` chooses it with the model and writes it in the model's file: the
+threshold that minimises the two error rates (answerable questions not answered right,
+questions to decline answered) on out-of-fold scores of the tuning halves of the evaluation
+sets, and on the ``out_of_scope`` questions of ``faq.yaml``. ``MatcherConfig``'s weights were
+set by hand, on the tuning halves.
 """
 
 from __future__ import annotations
@@ -97,8 +101,9 @@ MODEL_PATH = Path(__file__).resolve().parent / "content" / "faq_model.json"
 #: The model's name for "none of the entries": a question to decline.
 DECLINE = "-"
 
-#: Minimum score for a confident answer; produced by :func:`calibrate` (see module docstring).
-DEFAULT_THRESHOLD: float = 0.273
+#: Minimum score for a confident answer when the model's file gives none (the similarity alone;
+#: chosen on the tuning halves). With the model, its file's threshold is used (see below).
+DEFAULT_THRESHOLD: float = 0.346
 
 KINDS = ("answer", "deferral")
 
@@ -417,7 +422,9 @@ class FaqIndex:
         self.entries: tuple[FaqEntry, ...] = tuple(entries)
         #: Example questions to decline (``faq_examples.yaml``): what the model's "none" learns.
         self.declines: tuple[str, ...] = tuple(declines)
-        self.threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+        if threshold is None:
+            threshold = float((model or {}).get("threshold", DEFAULT_THRESHOLD))
+        self.threshold = threshold
         self.config = config or MatcherConfig()
         #: Questions the bot must decline; used only for calibration.
         self.out_of_scope: tuple[str, ...] = tuple(out_of_scope)
@@ -500,7 +507,8 @@ class FaqIndex:
         ]
         answer_docs = [{f: w for f, w in d.items() if w >= 1.0} for d in answer_docs]
         self._answers = _build_space(answer_docs, range(n), n)
-        self._model: _Model | None = _Model(model, self.entries) if model else None
+        self._model: _Model | None = None
+        self.use_model(model)
 
     # ---- loading ----------------------------------------------------------------------------
 
@@ -527,6 +535,11 @@ class FaqIndex:
             declines=load_declines(path),
             model=model,
         )
+
+    def use_model(self, model: dict | None) -> None:
+        """Read with these weights from now on (``None``: the similarity alone); the threshold
+        is left as it is."""
+        self._model = _Model(model, self.entries) if model else None
 
     def get(self, entry_id: str) -> FaqEntry | None:
         return self._by_id.get(entry_id)
@@ -762,8 +775,9 @@ def load_declines(path: Path | None = None) -> tuple[str, ...]:
 
 
 def training_data(entries: Sequence[FaqEntry], declines: Sequence[str]) -> list[tuple[str, str]]:
-    """(text, class) pairs the model learns from: each entry's question, topic, phrasings and
-    examples, and the questions to decline (class :data:`DECLINE`)."""
+    """(text, class) pairs of the FAQ's own that the model learns from: each entry's question,
+    topic, phrasings and examples, and the questions to decline (class :data:`DECLINE`). The
+    trainer adds the tuning halves of the evaluation sets."""
     out = []
     for e in entries:
         out += [(t, e.id) for t in (e.question, e.topic, *e.phrasings, *e.examples)]
