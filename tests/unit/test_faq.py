@@ -406,10 +406,27 @@ def test_default_threshold_matches_a_fresh_calibration() -> None:
 # ---- the issue-11 question set (patients' words, tune / test halves) --------------------------
 
 
-def test_patients_words_test_half_does_not_fall_below_todays_figures(index: FaqIndex) -> None:
-    """Targets 92% top-1 and 95% declined are not met yet (issue 11 item 4 is open): today's
-    figures on the held-out half are the floor, so the matcher cannot silently get worse."""
-    report = evaluate(index, *bench.load_questions("test"))
-    # 102 right of 209: 12 of them are for the entries issue 11 asks for, not written yet.
-    assert report.accuracy >= 0.48, f"top-1 {report.accuracy:.1%}"
-    assert report.declined_rate >= 0.70, f"declined {report.declined_rate:.1%}"
+@pytest.fixture(scope="module")
+def test_half(index: FaqIndex):
+    # Figures only: the misses are the bench's to list (python bench/faq_eval.py), not to fix.
+    return evaluate(index, *bench.load_questions("test"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 11 item 4 is not done: the test half is at 77.0% top-1 and 94.7% declined "
+    "(README, Measured figures); when this passes, remove this mark and the floor test below",
+)
+def test_patients_words_test_half_meets_the_targets(test_half) -> None:
+    assert test_half.accuracy >= bench.TARGET_NEW_ACCURACY, f"top-1 {test_half.accuracy:.1%}"
+    assert test_half.declined_rate >= bench.TARGET_NEW_DECLINED, (
+        f"declined {test_half.declined_rate:.1%}"
+    )
+
+
+def test_patients_words_test_half_does_not_fall_below_todays_figures(test_half) -> None:
+    """Until the targets are met, today's figures on the test half are the floor (161 of 209
+    answered right, 54 of 57 declined, 2 of them by a deferral that declines), so the matcher
+    cannot silently get worse."""
+    assert test_half.n_correct >= 161, f"top-1 {test_half.accuracy:.1%}"
+    assert test_half.n_declined >= 54, f"declined {test_half.declined_rate:.1%}"
