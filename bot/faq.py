@@ -4,65 +4,70 @@ Pure Python: no Telegram, no database. :meth:`FaqIndex.match` returns the best e
 confident, and otherwise ``entry=None`` with the closest entries as suggestions, so that the chat
 layer can decline and offer to pass the question to the clinic instead of guessing.
 
-How matching works
+What it learns from
+-------------------
+Each entry's question, topic and phrasings (``faq.yaml``) and its example questions
+(``faq_examples.yaml``: a thousand more ways patients ask, written from each topic: worries, what
+a relative said, slang and typos, long messages), and the example questions to decline in the
+same file (other conditions and body parts, clinic admin, small talk). The vocabulary (phrases,
+synonyms, medicine groups, groups of near-synonyms, stop-words, what is in and out of scope) is
+data too, in ``faq_language.yaml``.
+
+How a text is read
 ------------------
-Each entry is represented by short documents (its question, its topic and each phrasing), by all
-of them together, and by its answer. A text is normalised: lower case, accents and apostrophes
-folded, contractions expanded, British/American spellings and common synonyms mapped to one form
-(``PT``, ``physical therapy`` and ``physiotherapist`` become ``physio``; ``diskectomy`` becomes
-``discectomy``; ``-ize`` becomes ``-ise``; ``A&E``, ``ER`` and ``emergency room`` become one
-token; every named medicine becomes one token), then split into words and lightly stemmed.
+Lower case, accents and apostrophes folded, contractions expanded, British/American spellings,
+texting (``wiv``, ``shud``) and common synonyms mapped to one form (``PT``, ``physical therapy``
+and ``physiotherapist`` become ``physio``; ``-ize`` becomes ``-ise``; ``A&E``, ``ER`` and
+``emergency room`` become one token; each named medicine becomes its group's token; the
+library's exercise names become one token), then split into words and lightly stemmed.
 Stop-words are kept at a small weight (``do I have ...`` is not ``what is ...``). A word the FAQ
 does not know is corrected when it sounds like a known word (``fisio`` -> ``physio``), is a
 compound of one (``overweight`` -> ``weight``) or is one or two edits away from one
 (Damerau-Levenshtein, rapidfuzz). Words also add a feature for their group of near-synonyms
-(``_CONCEPTS``: toddler/baby/child, forgot/missed/skipped, ...).
+(``concepts``: toddler/baby/child, forgot/missed/skipped, ...).
 
-An entry's score (0 to 1) is a weighted sum of:
+How an entry is scored
+----------------------
+Two readers, mixed (``MatcherConfig.model_share``):
 
-* the cosine similarity (TF-IDF, IDF counted over entries) between the question and the entry's
-  best document, mixing words and adjacent word pairs with character 3- to 5-grams, which catch
-  typos and word forms the stemmer misses; the second-best document adds a little;
-* how much of the question's distinctive vocabulary the entry's questions use, together;
-* the same for its answer, which rescues words that no phrasing uses.
+* similarity (0 to 1): the cosine similarity (TF-IDF, IDF counted over entries) between the
+  question and the entry's best document (question, topic, phrasing or example), mixing words
+  and adjacent word pairs with character 3- to 5-grams, which catch typos and word forms the
+  stemmer misses; the second-best document adds a little; plus how much of the question's
+  distinctive vocabulary the entry's questions use together, and its answer uses. Words the FAQ
+  has never seen count in the length of the question's vector, so a question about something
+  else scores low. A message of several sentences scores as its best sentence or the whole, so
+  that a question inside a long story still counts.
+* a small model: a multinomial logistic regression over the same word features, with one class
+  per entry and one for questions to decline, plus the share of words the FAQ never uses. Its
+  weights (``faq_model.json``) are learnt by ``bench/train_faq_model.py``, from the FAQ's own
+  questions and examples and from the tuning halves of the evaluation sets (never their test
+  halves), and read in pure Python; it learns which words tell topics apart ("clutch" is
+  driving, "friend" is nothing).
 
-Words of the question that the FAQ has never seen still count in the length of the question's
-vector, so "I have shoulder pain" scores low against the back pain entries: that is what makes
-off-topic questions fall below the threshold. A message of several sentences scores as its best
-sentence or the whole, so that a question inside a long story still counts. Everything except
-the query is precomputed at load time (inverted indexes), so a match takes about a millisecond.
+The score is the mix less a share of the model's probability that the question is one to
+decline. Separately, a question that names another part of the body, another condition or a
+medicine for one, and nothing the FAQ is about (``scope`` and ``other`` in
+``faq_language.yaml``), is never answered: "heat or ice for my tennis elbow" is declined even
+though "heat or ice" is an FAQ topic. Everything except the query is precomputed at load time
+(inverted indexes, weights), so a match takes one to a few milliseconds.
 
-How the threshold was calibrated
---------------------------------
-``DEFAULT_THRESHOLD`` is the output of :func:`calibrate`, run by ``python bench/faq_eval.py``:
-
-1. The evaluation set (``tests/data/faq_eval.yaml``, written before the matcher, as patients ask)
-   is split in two stable halves by a hash of each question (:func:`is_calibration_item`). Only
-   the calibration half is used here; the other half is held out.
-2. Positives: each answerable question of the calibration half gives (best score, is the best
-   entry the right one?). Negatives: the best score of each unanswerable question of the
-   calibration half, plus the ``out_of_scope`` questions at the end of ``faq.yaml`` (prices,
-   other body parts and conditions, small talk, gibberish; never part of the evaluation set).
-3. The threshold minimises the two error rates added together: answerable questions not
-   answered with the right entry (declined, or answered wrongly) plus questions to decline that
-   were answered. That is, it maximises the sum of the two figures the project sets targets for
-   (accuracy and share declined), each as a rate, so neither set outweighs the other by its size.
-   Within the flat optimal range, the midpoint is taken.
-
-The bench prints the calibration again, the figures on the held-out half alone, and the figures
-on the whole file (the targets). A unit test checks that ``DEFAULT_THRESHOLD`` still agrees with a
-fresh calibration, so a change to the FAQ content or the matcher prompts a re-calibration.
-``MatcherConfig``'s weights were set by hand during development, on the calibration half.
+How the threshold is chosen
+---------------------------
+``bench/train_faq_model.py`` chooses it with the model and writes it in the model's file: the
+threshold that minimises the two error rates (answerable questions not answered right,
+questions to decline answered) on out-of-fold scores of the tuning halves of the evaluation
+sets, and on the ``out_of_scope`` questions of ``faq.yaml``. ``MatcherConfig``'s weights were
+set by hand, on the tuning halves.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
-import statistics
-import time
 import unicodedata
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -72,30 +77,33 @@ import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from bot.content import expand, read, without_snippets
+from bot.content import content_dir, expand, read, without_snippets
 
 __all__ = [
     "DEFAULT_PATH",
     "DEFAULT_THRESHOLD",
-    "CalibrationResult",
-    "EvalReport",
     "FaqEntry",
     "FaqIndex",
     "FaqMatch",
     "MatcherConfig",
-    "calibrate",
-    "choose_threshold",
-    "evaluate",
-    "is_calibration_item",
+    "MODEL_PATH",
+    "load_declines",
     "load_entries",
-    "load_eval",
-    "split_eval",
+    "off_topic",
+    "training_data",
+    "training_fingerprint",
 ]
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "content" / "faq.yaml"
+EXAMPLES_NAME = "faq_examples.yaml"
+#: The weights of the small model, learnt by ``bench/train_faq_model.py``.
+MODEL_PATH = Path(__file__).resolve().parent / "content" / "faq_model.json"
+#: The model's name for "none of the entries": a question to decline.
+DECLINE = "-"
 
-#: Minimum score for a confident answer; produced by :func:`calibrate` (see module docstring).
-DEFAULT_THRESHOLD: float = 0.406
+#: Minimum score for a confident answer when the model's file gives none (the similarity alone;
+#: chosen on the tuning halves). With the model, its file's threshold is used (see below).
+DEFAULT_THRESHOLD: float = 0.346
 
 KINDS = ("answer", "deferral")
 
@@ -114,6 +122,8 @@ class FaqEntry:
     answer: str
     related: tuple[str, ...]
     kind: str
+    #: More ways patients ask (``faq_examples.yaml``): learnt from, never shown.
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,11 +148,13 @@ class MatcherConfig:
     word_weight: float = 0.7  # share of words in a question's similarity (rest: char n-grams)
     second_doc_weight: float = 0.2  # weight of an entry's second-best question
     stop_weight: float = 0.15  # weight of a stop-word relative to a content word
-    concept_weight: float = 0.5  # weight of a word's group of near-synonyms (_CONCEPTS)
+    concept_weight: float = 0.5  # weight of a word's group of near-synonyms (concepts)
     bigram_weight: float = 0.6  # weight of a pair of adjacent words
     oov_weight: float = 1.0  # weight of an unknown word, relative to the rarest known word
     oov_exponent: float = 0.7  # n unknown words weigh like n ** oov_exponent of them
     char_ngrams: tuple[int, ...] = (3, 4, 5)
+    model_share: float = 0.3  # share of the model's probability in an entry's score ...
+    decline_weight: float = 0.3  # ... less this much of its probability of "decline"
     alt_floor: float = 0.5  # alternatives must score at least alt_floor * threshold
     max_alternatives: int = 3
 
@@ -151,313 +163,63 @@ class MatcherConfig:
 # Text normalisation
 # --------------------------------------------------------------------------------------------
 
-_PHRASES: tuple[tuple[str, str], ...] = (
-    (r"[\u2018\u2019\u02bc`\u00b4]", "'"),
-    (r"\bcan'?t\b|\bcannot\b|\bcan not\b|\bunable to\b", " cannot "),
-    (r"\bwon't\b", "will not"),
-    (r"\bshan't\b", "shall not"),
-    (r"n't\b", " not"),
-    (r"'m\b", " am"),
-    (r"'re\b", " are"),
-    (r"'ve\b", " have"),
-    (r"'ll\b", " will"),
-    (r"'d\b", " would"),
-    (r"'s\b", ""),
-    (r"\ba\s*(?:&|and|n)\s*e\b", " aande "),
-    (r"\bemergency (?:room|department)s?\b|\bcasualty\b", " aande "),
-    (r"\bphysical therap(?:y|ist|ists|ies)\b|\bphysio ?therap(?:y|ist|ists|ies)\b", " physio "),
-    (
-        r"\bpain ?killers?\b|\bpain (?:relief|medication|medicine|meds|tablets|pills)\b",
-        " painkiller ",
-    ),
-    (r"\banti[- ]?inflammator(?:y|ies)\b", " antiinflammatory "),
-    (r"\bco[- ]?codamol\b", " cocodamol "),
-    (r"\bcheck[- ]?ins?\b", " checkin "),
-    (r"\bflare[- ]?ups?\b", " flare "),
-    (r"\b(?:fit|sick|doctor|doctors|gp) notes?\b", " fitnote "),
-    (r"\bx[- ]?rays?\b", " xray "),
-    (r"\bpins and needles\b", " tingling "),
-    (r"\bget(?:ting)? rid of\b", " rid "),
-    (r"\bfor good\b|\bonce and for all\b|\bforever\b", " permanent "),
-    (r"\bcauda equina\b", " caudaequina "),
-    (r"\bred[- ]flags?\b", " redflag "),
-    (r"\b[ls] ?[1-5]\b", " spinelevel "),
-    (r"\bon my own\b|\bby itself\b", " on its own "),
-    (r"\bworkouts?\b", " exercise "),
-    (r"\bhow (long|many|often|much|far|soon)\b", r" how\1 "),
-    (r"\bboth (?:of )?(?:my |your |the )?legs\b", " bothlegs "),
-    (r"\bcom(?:e|es|ing) back\b", " comeback "),
-    (r"\b(?:work|figure|find)(?:s|ed|ing)? out\b|\bfound out\b", " determine "),
-    (r"\b(?:carr(?:y|ies|ied|ying)|keep(?:s|ing)?|kept) (?:on|going|up)\b", " continue "),
-    (r"\bg(?:o|oes|one|oing) away\b", " goaway "),
-)
-_PHRASE_RES = tuple((re.compile(p), r) for p, r in _PHRASES)
+LANGUAGE_PATH = Path(__file__).resolve().parent / "content" / "faq_language.yaml"
 
-_DRUGS = (
-    "ibuprofen nurofen advil motrin naproxen naprosyn aleve paracetamol acetaminophen tylenol "
-    "panadol aspirin cocodamol codeine tramadol gabapentin pregabalin lyrica amitriptyline "
-    "duloxetine diazepam valium morphine oramorph diclofenac voltarol celecoxib nortriptyline "
-    "oxycodone dihydrocodeine solpadeine"
-)
 
-_SYNONYMS: dict[str, str] = {
-    # physiotherapy
-    "physiotherapy": "physio",
-    "physiotherapist": "physio",
-    "physiotherapists": "physio",
-    "physios": "physio",
-    "pt": "physio",
-    "therapist": "physio",
-    "therapists": "physio",
-    # American -> British spellings and word forms
-    "program": "programme",
-    "programs": "programme",
-    "programmes": "programme",
-    "center": "centre",
-    "diskectomy": "discectomy",
-    "microdiskectomy": "microdiscectomy",
-    "disk": "disc",
-    "disks": "disc",
-    "discs": "disc",
-    "tire": "tyre",
-    "tires": "tyre",
-    "vacuum": "hoover",
-    "vacuuming": "hoover",
-    "hoovering": "hoover",
-    "hoover": "hoover",
-    "stomach": "front",
-    "tummy": "front",
-    "belly": "front",
-    "sneakers": "trainers",
-    "sweatpants": "tracksuit",
-    "joggers": "tracksuit",
-    "soccer": "football",
-    "couch": "sofa",
-    "okay": "ok",
-    "alright": "ok",
-    "er": "aande",
-    "911": "999",
-    "112": "999",
-    "ambulance": "999",
-    "sciatic": "sciatica",
-    "awake": "sleep",
-    "insomnia": "sleep",
-    # body and bodily functions
-    "bum": "buttock",
-    "butt": "buttock",
-    "backside": "buttock",
-    "buttocks": "buttock",
-    "pee": "bladder",
-    "peeing": "bladder",
-    "wee": "bladder",
-    "urine": "bladder",
-    "urinate": "bladder",
-    "urinating": "bladder",
-    "poo": "bowel",
-    "poop": "bowel",
-    "bowels": "bowel",
-    "feet": "foot",
-    "legs": "leg",
-    "numbness": "numb",
-    "tingly": "tingling",
-    "tingle": "tingling",
-    "tingles": "tingling",
-    "weakness": "weak",
-    "achy": "ache",
-    "aching": "ache",
-    "aches": "ache",
-    "ached": "ache",
-    "soreness": "sore",
-    "painful": "pain",
-    "pains": "pain",
-    # people and places
-    "doctor": "gp",
-    "doctors": "gp",
-    "doc": "gp",
-    "physician": "gp",
-    "kid": "child",
-    "kids": "child",
-    "children": "child",
-    "toddler": "child",
-    "baby": "child",
-    "job": "work",
-    "office": "work",
-    "boss": "employer",
-    "human": "person",
-    "someone": "person",
-    "somebody": "person",
-    "staff": "person",
-    # medicines
-    "meds": "medication",
-    "medicine": "medication",
-    "medicines": "medication",
-    "medications": "medication",
-    "pills": "medication",
-    "pill": "medication",
-    "tablets": "medication",
-    "tablet": "medication",
-    # general
-    "operation": "surgery",
-    "operations": "surgery",
-    "operate": "surgery",
-    "surgical": "surgery",
-    "surgeries": "surgery",
-    "appointment": "session",
-    "appointments": "session",
-    "visit": "session",
-    "visits": "session",
-    "worsen": "worse",
-    "worsening": "worse",
-    "aggravate": "worse",
-    "aggravating": "worse",
-    "curable": "cure",
-    "cured": "cure",
-    "permanently": "permanent",
-    "prevention": "prevent",
-    "preventing": "prevent",
-    "diagnosis": "diagnose",
-    "diagnosed": "diagnose",
-    "diagnosing": "diagnose",
-    "exam": "examine",
-    "examination": "examine",
-    "information": "data",
-    "info": "data",
-    "details": "data",
-    "privacy": "private",
-    "confidential": "private",
-    "erase": "delete",
-    "speak": "talk",
-    "ring": "call",
-    "rearrange": "change",
-    "reschedule": "change",
-    "painkiller": "medication",
-    "extra": "more",
-    "additional": "more",
-    "max": "maximum",
-    "forgot": "forget",
-    "forgotten": "forget",
-    "felt": "feel",
-    "slept": "sleep",
-    "woke": "wake",
-    "went": "go",
-    "lay": "lie",
-    "lying": "lie",
-    "sat": "sit",
-    "ran": "run",
-    "hike": "walk",
-    "hiking": "walk",
-    "stroll": "walk",
-    "jog": "run",
-    "jogging": "run",
-    "running": "run",
-    # topics added after the clinical review (issue 14)
-    "op": "surgery",
-    "ops": "surgery",
-    "scar": "wound",
-    "epidural": "injection",
-    "epidurals": "injection",
-    "injections": "injection",
-    "jab": "injection",
-    "cortisone": "steroid",
-    "steroids": "steroid",
-    "shut": "closed",
-    "anxious": "anxiety",
-    "depressed": "depression",
-    "terrified": "scared",
-    "frightened": "scared",
-    "afraid": "scared",
-    "worried": "worry",
-    "pregnant": "pregnancy",
-    "corset": "belt",
-    "brace": "belt",
-    "insoles": "insole",
-    "orthotic": "insole",
-    "orthotics": "insole",
-}
-for _drug in _DRUGS.split():
-    _SYNONYMS[_drug] = "drugname"
+def _load_language(path: Path = LANGUAGE_PATH) -> dict:
+    """The matcher's vocabulary (phrases, synonyms, concepts, stop-words): see the YAML file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    synonyms = {str(k): str(v) for k, v in (data.get("synonyms") or {}).items()}
+    for group, names in (data.get("drugs") or {}).items():
+        for drug in str(names).split():
+            synonyms[drug] = str(group)
+    return {
+        "phrases": tuple((str(p), str(r)) for p, r in data.get("phrases") or ()),
+        "synonyms": synonyms,
+        "concepts": {str(k): str(v) for k, v in (data.get("concepts") or {}).items()},
+        "stopwords": frozenset(str(data.get("stopwords") or "").split()),
+        "keep_numbers": frozenset(str(n) for n in data.get("keep_numbers") or ()),
+        "scope": _alternation(data.get("scope") or ()),
+        "other": _alternation(data.get("other") or ()),
+    }
 
-# Groups of words patients use for the same idea. A word keeps its own feature and also adds
-# its group's, at a lower weight, so that "toddler" meets "baby" and "forgot" meets "missed".
-_CONCEPTS: dict[str, str] = {
-    "stop": "stop quit finish end cease pause",
-    "recur": "return recur recurrence relapse comeback again",
-    "heal": "heal recover better improve settle ease resolve goaway",
-    "miss": "miss skip forget",
-    "exercise": "exercise stretch stretches rehab programme routine",
-    "child": "child grandchild",
-    "lift": "lift carry pick bend bending hoover housework gardening shopping heavy",
-    "data": "data diary answers entries records record store stored",
-    "see": "see read access view share shared",
-    "private": "private secure safe",
-    "sleep": "sleep bed night mattress pillow",
-    "sit": "sit chair desk sofa seat cushion computer",
-    "drive": "drive car journey journeys clutch",
-    "work": "work employer fitnote",
-    "walk": "walk walking",
-    "sport": "sport gym run swim swimming cycle cycling yoga pilates football golf weights",
-    "heat": "heat hot warm bath",
-    "cold": "ice cold frozen",
-    "numb": "numb tingling",
-    "weak": "weak strength",
-    "harm": "worse harm damage injure harmful risky dangerous flare aggravate",
-    "scan": "scan mri xray imaging ct",
-    "surgery": "surgery discectomy laminectomy microdiscectomy surgeon",
-    "medicine": "medication drugname antiinflammatory dose",
-    "emergency": "emergency 999 aande urgent urgently hospital",
-    "continence": "bladder bowel wet toilet incontinence",
-    "saddle": "saddle groin genitals",
-    "contact": "contact call phone email message talk reach touch",
-    "clothes": "wear clothes clothing shorts jeans trainers undress undressed dress leggings "
-    "tracksuit",
-    "needle": "needle needles needling acupuncture",
-    "manual": "manual massage hands mobilisation glide glides floss flossing",
-    "goal": "goal goals aim aims achieve objective objectives outcome outcomes point purpose",
-    "duration": "howlong week weeks month months duration last",
-    "count": "howmany number often frequent howoften",
-    "assess": "diagnose assess assessment examine test tests check determine",
-    "continue": "continue maintain maintenance",
-    "cause": "cause causes trigger triggers",
-    "prevent": "prevent avoid protect",
-    "cure": "cure permanent rid fix completely",
-    "bot": "bot app diary checkin command commands reminder reminders progress chart",
-    "delete": "delete remove",
-    "rest": "rest lie stay",
-    "mood": "anxiety depression worry stress low cope coping scared mood mental",
-    "pregnancy": "pregnancy birth breastfeeding midwife",
-    "injection": "injection steroid nerveblock",
-    "reply": "reply answered respond response closed weekend",
-    "fever": "fever temperature shivery",
-    "support": "belt insole tens support",
-}
-_STOPWORDS = frozenset(
-    """
-    a about above again against all also am an and any anything are as at be because been being
-    bit but by can could did do does doing done dont down during each even every few for from
-    further get gets getting go goes going gone got had has have having he her here hers herself
-    him himself his how however i if in into is it its itself just kind know like lot me might
-    mine most much must my myself need needs no nor not now of on once only or other ought our
-    ours ourselves out over own please quite right same shall she should since so some something
-    sort still such tell than that the their theirs them themselves then there these they thing
-    things think this those through to too um under until up us very want was way we well were
-    what whats when where which while who whom why will with would yes yet you your yours
-    yourself yourselves wat
-    exactly actually really basically normally usually generally honestly literally maybe
-    perhaps probably anyway though whether else ever already quick quickly simply
-    hi hello hey hiya ok good thank thanks cheers bye goodbye sorry lol
-    """.split()
-)
+
+def _alternation(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One regular expression matching any of ``patterns`` as whole words."""
+    parts = [f"(?:{p})" for p in patterns] or ["(?!x)x"]
+    return re.compile(r"\b(?:" + "|".join(parts) + r")\b")
+
+
+_LANGUAGE = _load_language()
+_PHRASE_RES = tuple((re.compile(p), r) for p, r in _LANGUAGE["phrases"])
+_SYNONYMS: dict[str, str] = _LANGUAGE["synonyms"]
+# Groups of words patients use for the same idea (see ``concepts`` in the YAML file).
+_CONCEPTS: dict[str, str] = _LANGUAGE["concepts"]
+_STOPWORDS: frozenset[str] = _LANGUAGE["stopwords"]
+_KEEP_NUMBERS: frozenset[str] = _LANGUAGE["keep_numbers"]
+_SCOPE_RE: re.Pattern[str] = _LANGUAGE["scope"]
+_OTHER_RE: re.Pattern[str] = _LANGUAGE["other"]
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
-_KEEP_NUMBERS = frozenset({"999", "111"})
 _MAX_CHARS = 1500  # a longer message is matched on its beginning and its end
 _SENTENCE_RE = re.compile(r"(?<=[.!?;])\s+|\n+")
 _IZE_RE = re.compile(r"iz(e|es|ed|ing|ation|ations)$")
 
 
-def _fold(text: str) -> str:
+def _fold_chars(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    return "".join(c for c in text if not unicodedata.combining(c)).replace("\u2019", "'")
+
+
+def off_topic(text: str) -> bool:
+    """Does ``text`` name another part of the body, condition or medicine, and nothing the FAQ
+    is about (``scope`` and ``other`` in ``faq_language.yaml``)?"""
+    folded = _fold_chars(text)
+    return _OTHER_RE.search(folded) is not None and _SCOPE_RE.search(folded) is None
+
+
+def _fold(text: str) -> str:
+    text = _fold_chars(text)
     for pattern, repl in _PHRASE_RES:
         text = pattern.sub(repl, text)
     return text
@@ -568,8 +330,9 @@ def _cosines(
     oov_scale: float,
     skip: set[str],
     oov_exponent: float = 1.0,
-) -> list[float]:
-    """Cosine of the query with every document; unknown features count in the query's norm."""
+) -> tuple[list[float], float]:
+    """Dot products of the query with every document, and the inverse of the query's norm (the
+    cosines are their products); unknown features count in the query's norm."""
     acc = [0.0] * space.n_docs
     norm2 = 0.0
     unknown2 = 0.0
@@ -589,10 +352,7 @@ def _cosines(
     if n_unknown:
         # Beyond the first few, unknown words are mostly the story around a question.
         norm2 += unknown2 / n_unknown * n_unknown**oov_exponent
-    if norm2 <= 0.0:
-        return acc
-    inv = 1.0 / math.sqrt(norm2)
-    return [a * inv for a in acc]
+    return acc, (1.0 / math.sqrt(norm2) if norm2 > 0.0 else 0.0)
 
 
 def _coverage(space: _Space, feats: dict[str, float], oov_scale: float) -> list[float]:
@@ -615,6 +375,35 @@ def _coverage(space: _Space, feats: dict[str, float], oov_scale: float) -> list[
 
 
 _Token = tuple[str, bool, bool]  # (word, is a stop-word?, known to the FAQ?)
+_BIAS = "^"  # the model's bias feature
+_UNKNOWN = "?"  # the model's feature for words the FAQ never uses
+
+
+class _Model:
+    """A multinomial logistic regression over :meth:`FaqIndex.model_features`: one class per
+    entry and one (:data:`DECLINE`) for questions to decline. Pure Python at run time; the
+    weights are learnt by ``bench/train_faq_model.py``."""
+
+    def __init__(self, data: dict, entries: Sequence[FaqEntry]) -> None:
+        classes = list(data["classes"])
+        self.n_classes = len(classes)
+        #: feature -> [(class number, weight)], the small weights left out.
+        self.weights = {
+            f: [(int(c), float(w)) for c, w in row.items()] for f, row in data["weights"].items()
+        }
+        # Where each entry's probability is found (an entry the model does not know gets 0).
+        position = {c: i for i, c in enumerate(classes)}
+        self.slots = [position.get(e.id) for e in entries]
+
+    def probabilities(self, feats: dict[str, float]) -> list[float]:
+        z = [0.0] * self.n_classes
+        for f, v in feats.items():
+            for c, w in self.weights.get(f, ()):
+                z[c] += v * w
+        top = max(z)
+        e = [math.exp(x - top) for x in z]
+        total = sum(e)
+        return [0.0 if i is None else e[i] / total for i in self.slots]
 
 
 class FaqIndex:
@@ -627,9 +416,15 @@ class FaqIndex:
         threshold: float | None = None,
         config: MatcherConfig | None = None,
         out_of_scope: Iterable[str] = (),
+        declines: Iterable[str] = (),
+        model: dict | None = None,
     ) -> None:
         self.entries: tuple[FaqEntry, ...] = tuple(entries)
-        self.threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+        #: Example questions to decline (``faq_examples.yaml``): what the model's "none" learns.
+        self.declines: tuple[str, ...] = tuple(declines)
+        if threshold is None:
+            threshold = float((model or {}).get("threshold", DEFAULT_THRESHOLD))
+        self.threshold = threshold
         self.config = config or MatcherConfig()
         #: Questions the bot must decline; used only for calibration.
         self.out_of_scope: tuple[str, ...] = tuple(out_of_scope)
@@ -640,22 +435,34 @@ class FaqIndex:
 
         texts: list[str] = []
         self._doc_entry: list[int] = []
+        # Each entry's documents, contiguous: [start, end) in ``texts``.
+        self._doc_ranges: list[tuple[int, int]] = []
         for ei, entry in enumerate(self.entries):
+            self._doc_ranges.append((len(texts), len(texts)))
             seen: set[str] = set()
-            for text in (entry.question, entry.topic, *entry.phrasings):
+            for text in (entry.question, entry.topic, *entry.phrasings, *entry.examples):
                 key = " ".join(_raw_tokens(text))
                 if key and key not in seen:
                     seen.add(key)
                     texts.append(text)
                     self._doc_entry.append(ei)
+            self._doc_ranges[ei] = (self._doc_ranges[ei][0], len(texts))
 
-        # Vocabulary for spelling correction: content words of the questions and answers.
+        # Vocabulary for spelling correction: content words of the questions and answers, and
+        # of the questions to decline (so that "elbow" is not corrected into an FAQ word).
         vocab: dict[str, int] = {}
-        for text in [*texts, *(without_snippets(e.answer) for e in self.entries)]:
+        answers = [without_snippets(e.answer) for e in self.entries]
+        for text in [*texts, *answers, *self.declines]:
             for tok in _raw_tokens(_strip_html(text)):
                 if tok not in _STOPWORDS:
                     vocab[tok] = vocab.get(tok, 0) + 1
         self._vocab = vocab
+        # How many of the FAQ's own texts (questions, phrasings, examples, answers) use each word
+        # (stem): a word none of them uses is unknown to the FAQ, whatever else knows it.
+        self._faq_words: dict[str, int] = {}
+        for text in [*texts, *answers]:
+            for stem in {_stem(t) for t in _raw_tokens(_strip_html(text)) if t not in _STOPWORDS}:
+                self._faq_words[stem] = self._faq_words.get(stem, 0) + 1
         self._vocab_list = sorted(vocab, key=lambda w: (-vocab[w], w))
         self._known_stems = {_stem(w) for w in vocab}
         self._sound: dict[str, str] = {}
@@ -668,8 +475,22 @@ class FaqIndex:
             words, chars = self._features(self._tokens(text, correct=False))
             word_docs.append(words)
             char_docs.append(chars)
+        # Stop-words that half the entries use say nothing about which one is meant, and cost
+        # the most (the longest lists): the similarity leaves them out.
+        stop_entries: dict[str, set[int]] = {}
+        for feats, e in zip(word_docs, self._doc_entry, strict=True):
+            for f in feats:
+                if f in _STOPWORDS:
+                    stop_entries.setdefault(f, set()).add(e)
+        self._common = frozenset(f for f, es in stop_entries.items() if len(es) >= n / 2)
+        word_docs = [{f: w for f, w in d.items() if f not in self._common} for d in word_docs]
         self._words = _build_space(word_docs, self._doc_entry, n)
-        self._chars = _build_space(char_docs, self._doc_entry, n)
+        # Character n-grams per entry (all its questions together): they are for typos and word
+        # forms, and one document per entry keeps a long message fast.
+        entry_chars: list[dict[str, float]] = [{} for _ in range(n)]
+        for feats, e in zip(char_docs, self._doc_entry, strict=True):
+            entry_chars[e].update(feats)
+        self._chars = _build_space(entry_chars, range(n), n)
         # Each entry as one document (all its questions together).
         entry_docs: list[dict[str, float]] = [{} for _ in range(n)]
         for feats, e in zip(word_docs, self._doc_entry, strict=True):
@@ -686,6 +507,8 @@ class FaqIndex:
         ]
         answer_docs = [{f: w for f, w in d.items() if w >= 1.0} for d in answer_docs]
         self._answers = _build_space(answer_docs, range(n), n)
+        self._model: _Model | None = None
+        self.use_model(model)
 
     # ---- loading ----------------------------------------------------------------------------
 
@@ -696,10 +519,27 @@ class FaqIndex:
         *,
         threshold: float | None = None,
         config: MatcherConfig | None = None,
+        model_path: Path | None = MODEL_PATH,
     ) -> FaqIndex:
-        """Load ``bot/content/faq.yaml`` (or ``path``) and build the index."""
+        """Load ``bot/content/faq.yaml`` (or ``path``), its examples and the model's weights
+        (``model_path``; ``None``: the word and n-gram similarity alone), and build the index."""
         entries, out_of_scope = load_entries(path)
-        return cls(entries, threshold=threshold, config=config, out_of_scope=out_of_scope)
+        model = None
+        if model_path is not None and Path(model_path).exists():
+            model = json.loads(Path(model_path).read_text(encoding="utf-8"))
+        return cls(
+            entries,
+            threshold=threshold,
+            config=config,
+            out_of_scope=out_of_scope,
+            declines=load_declines(path),
+            model=model,
+        )
+
+    def use_model(self, model: dict | None) -> None:
+        """Read with these weights from now on (``None``: the similarity alone); the threshold
+        is left as it is."""
+        self._model = _Model(model, self.entries) if model else None
 
     def get(self, entry_id: str) -> FaqEntry | None:
         return self._by_id.get(entry_id)
@@ -722,7 +562,7 @@ class FaqIndex:
             for cut in range(len(tok) - 3, 3, -1):
                 if tok[:cut] in self._vocab:
                     return tok[:cut]
-        if len(tok) < 6:
+        if len(tok) < 5:
             return None
         max_dist = 1 if len(tok) < 9 else 2
         best = process.extractOne(
@@ -734,8 +574,9 @@ class FaqIndex:
         if best is None:
             return None
         word = best[0]
-        # Two edits including the first letter is more often another word than a typo.
-        if best[1] > 1 and word[0] != tok[0]:
+        # Two edits including the first letter, or any edit of the first letter of a short
+        # word, is more often another word than a typo.
+        if word[0] != tok[0] and (best[1] > 1 or len(tok) < 6):
             return None
         return word
 
@@ -783,7 +624,52 @@ class FaqIndex:
     # ---- matching ---------------------------------------------------------------------------
 
     def scores(self, text: str) -> list[float]:
-        """The score of every entry for ``text`` (same order as :attr:`entries`).
+        """The score of every entry for ``text`` (same order as :attr:`entries`), 0 to 1: the
+        similarity (:meth:`similarities`) and, when the model is loaded, its probability for the
+        entry (:meth:`probabilities`), mixed by ``MatcherConfig.model_share``, less a share of
+        the model's probability that the question is one to decline."""
+        mixed, penalty = self._scores(text)
+        return [max(0.0, s - penalty) for s in mixed]
+
+    def _scores(self, text: str) -> tuple[list[float], float]:
+        """(each entry's mix of similarity and probability, the decline penalty)."""
+        sims = self.similarities(text)
+        probs = self.probabilities(text)
+        if probs is None:
+            return sims, 0.0
+        m = self.config.model_share
+        penalty = self.config.decline_weight * max(0.0, 1.0 - sum(probs))
+        return [(1.0 - m) * s + m * p for s, p in zip(sims, probs, strict=True)], penalty
+
+    def probabilities(self, text: str) -> list[float] | None:
+        """The model's probability of each entry (``None`` without a model); what is left to 1
+        is its probability that the question is one to decline."""
+        if self._model is None:
+            return None
+        return self._model.probabilities(self.model_features(text))
+
+    def model_features(self, text: str, *, own: bool = False) -> dict[str, float]:
+        """What the model reads: the word features of the similarity (words, pairs, groups of
+        near-synonyms, stop-words at a small weight) of the whole text, the share of its words
+        the FAQ's own texts never use, and a bias.
+
+        ``own``: ``text`` is one of the FAQ's own texts (when training), so a word only it uses
+        counts as unknown, as it would in a question the model has not seen.
+        """
+        if len(text) > _MAX_CHARS:
+            text = text[: _MAX_CHARS // 2] + " " + text[-_MAX_CHARS // 2 :]
+        tokens = self._tokens(text, correct=True)
+        words, _ = self._features(tokens)
+        content = {_stem(t) for t, stop, _ in tokens if not stop}
+        seen_in = 1 if own else 0
+        unknown = sum(1 for s in content if self._faq_words.get(s, 0) <= seen_in)
+        if unknown:
+            words[_UNKNOWN] = unknown / len(content)
+        words[_BIAS] = 1.0
+        return words
+
+    def similarities(self, text: str) -> list[float]:
+        """The word and n-gram similarity of every entry to ``text``.
 
         A message of several sentences scores as the best of the whole and of each sentence, so
         that the question in a long story is not drowned by the story.
@@ -808,6 +694,7 @@ class FaqIndex:
             return [0.0] * n_entries
         cfg = self.config
         words, _ = self._features(tokens)
+        words = {f: w for f, w in words.items() if f not in self._common}
         # Unseen pairs of known words are not evidence against a match, nor is a word unknown to
         # the questions whose group is known (its group feature stands for it): ignore them.
         skip = {f for f in words if "_" in f or f in _CONCEPT_OF}
@@ -822,17 +709,19 @@ class FaqIndex:
                     g = padded[i : i + n]
                     if known or g in self._chars.idf:
                         chars[g] = 1.0
-        wcos = _cosines(self._words, words, cfg.oov_weight, skip, cfg.oov_exponent)
-        ccos = _cosines(self._chars, chars, cfg.oov_weight, set(), cfg.oov_exponent)
+        wdot, winv = _cosines(self._words, words, cfg.oov_weight, skip, cfg.oov_exponent)
+        cdot, cinv = _cosines(self._chars, chars, cfg.oov_weight, set(), cfg.oov_exponent)
+        ww, cw = cfg.word_weight * winv, (1.0 - cfg.word_weight) * cinv
+        by_entry = [cw * c for c in cdot]
+        sims = [ww * a + by_entry[e] for a, e in zip(wdot, self._doc_entry, strict=True)]
         best = [0.0] * n_entries
         second = [0.0] * n_entries
-        ww = cfg.word_weight
-        for doc, e in enumerate(self._doc_entry):
-            s = ww * wcos[doc] + (1.0 - ww) * ccos[doc]
-            if s > best[e]:
-                best[e], second[e] = s, best[e]
-            elif s > second[e]:
-                second[e] = s
+        # An entry's documents are contiguous: its best and second-best question.
+        for e, (start, end) in enumerate(self._doc_ranges):
+            if end - start == 1:
+                best[e] = sims[start]
+            elif end > start:
+                second[e], best[e] = sorted(sims[start:end])[-2:]
         g = cfg.second_doc_weight
         if g:
             best = [(b + g * s2) / (1.0 + g) for b, s2 in zip(best, second, strict=True)]
@@ -843,17 +732,22 @@ class FaqIndex:
         return [a * best[i] + b * ecos[i] + c * acov[i] for i in range(n_entries)]
 
     def match(self, text: str) -> FaqMatch:
-        scores = self.scores(text or "")
-        order = sorted(range(len(scores)), key=lambda i: -scores[i])
+        """The best entry when confident; otherwise the closest ones as suggestions. A question
+        that names another part of the body, condition or medicine and nothing the FAQ is about
+        is never answered (:func:`off_topic`)."""
+        text = text or ""
+        mixed, penalty = self._scores(text)
+        order = sorted(range(len(mixed)), key=lambda i: -mixed[i])
         if not order:
             return FaqMatch(None, 0.0, False, ())
         top = order[0]
-        top_score = round(scores[top], 4)
-        confident = top_score >= self.threshold and top_score > 0.0
+        top_score = round(max(0.0, mixed[top] - penalty), 4)
+        confident = top_score >= self.threshold and top_score > 0.0 and not off_topic(text)
+        # Suggestions: the closest topics whatever the model thinks of the question as a whole.
         floor = self.config.alt_floor * self.threshold
         rest = order[1:] if confident else order
         alternatives = tuple(
-            self.entries[i] for i in rest[: self.config.max_alternatives] if scores[i] >= floor
+            self.entries[i] for i in rest[: self.config.max_alternatives] if mixed[i] >= floor
         )
         return FaqMatch(
             entry=self.entries[top] if confident else None,
@@ -868,14 +762,48 @@ class FaqIndex:
 # --------------------------------------------------------------------------------------------
 
 
+def _examples_file(path: Path | None) -> dict:
+    examples_path = (Path(path).parent if path else content_dir()) / EXAMPLES_NAME
+    if not examples_path.exists():
+        return {}
+    return yaml.safe_load(examples_path.read_text(encoding="utf-8")) or {}
+
+
+def load_declines(path: Path | None = None) -> tuple[str, ...]:
+    """The example questions to decline of ``faq_examples.yaml`` (beside the FAQ file)."""
+    return tuple(str(q) for q in _examples_file(path).get("decline") or ())
+
+
+def training_data(entries: Sequence[FaqEntry], declines: Sequence[str]) -> list[tuple[str, str]]:
+    """(text, class) pairs of the FAQ's own that the model learns from: each entry's question,
+    topic, phrasings and examples, and the questions to decline (class :data:`DECLINE`). The
+    trainer adds the tuning halves of the evaluation sets."""
+    out = []
+    for e in entries:
+        out += [(t, e.id) for t in (e.question, e.topic, *e.phrasings, *e.examples)]
+    out += [(t, DECLINE) for t in declines]
+    return out
+
+
+def training_fingerprint(data: Sequence[tuple[str, str]]) -> str:
+    """A digest of what the model learns from (its examples and the vocabulary that reads
+    them): a model whose fingerprint differs was trained on other content."""
+    digest = hashlib.sha256(LANGUAGE_PATH.read_bytes())
+    digest.update(json.dumps(list(data), ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()[:16]
+
+
 def load_entries(path: Path | None = None) -> tuple[tuple[FaqEntry, ...], tuple[str, ...]]:
     """Parse the FAQ file: the entries and the ``out_of_scope`` calibration questions.
 
-    Without ``path``: ``faq.yaml`` of the content directory, checked against its schema."""
+    Without ``path``: ``faq.yaml`` of the content directory, checked against its schema. Each
+    entry's example questions come from ``faq_examples.yaml`` beside it, if there is one.
+    """
     if path is None:
         data = read("faq.yaml")
     else:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    examples = _examples_file(path).get("examples") or {}
     entries = []
     for raw in data["entries"]:
         kind = raw.get("kind", "answer")
@@ -890,203 +818,7 @@ def load_entries(path: Path | None = None) -> tuple[tuple[FaqEntry, ...], tuple[
                 answer=expand(str(raw["answer"]).strip()),
                 related=tuple(str(r) for r in raw.get("related") or ()),
                 kind=kind,
+                examples=tuple(str(q) for q in examples.get(str(raw["id"])) or ()),
             )
         )
     return tuple(entries), tuple(str(q) for q in data.get("out_of_scope") or ())
-
-
-def load_eval(path: Path) -> tuple[list[tuple[str, str]], list[str]]:
-    """Read an evaluation file: ``answerable`` (question, id) pairs and ``unanswerable``."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    answerable = [(str(item["q"]), str(item["id"])) for item in data.get("answerable") or ()]
-    unanswerable = [str(q) for q in data.get("unanswerable") or ()]
-    return answerable, unanswerable
-
-
-# --------------------------------------------------------------------------------------------
-# Evaluation
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EvalReport:
-    n_answerable: int
-    n_correct: int
-    n_unanswerable: int
-    n_declined: int
-    median_ms: float
-    p95_ms: float
-    #: (question, expected id, matched id or None, score) for answerable questions missed.
-    misses: tuple[tuple[str, str, str | None, float], ...]
-    #: (question, matched id, score) for unanswerable questions that were answered.
-    false_answers: tuple[tuple[str, str, float], ...]
-
-    @property
-    def accuracy(self) -> float:
-        return self.n_correct / self.n_answerable if self.n_answerable else 0.0
-
-    @property
-    def declined_rate(self) -> float:
-        return self.n_declined / self.n_unanswerable if self.n_unanswerable else 0.0
-
-
-def _percentile(values: Sequence[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q
-    lo, hi = math.floor(k), math.ceil(k)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
-def evaluate(
-    index: FaqIndex, answerable: Sequence[tuple[str, str]], unanswerable: Sequence[str]
-) -> EvalReport:
-    """Top-1 accuracy (confident and correct), share declined, and time per question."""
-    times: list[float] = []
-    misses: list[tuple[str, str, str | None, float]] = []
-    false_answers: list[tuple[str, str, float]] = []
-
-    def timed(q: str) -> FaqMatch:
-        t0 = time.perf_counter()
-        m = index.match(q)
-        times.append((time.perf_counter() - t0) * 1000.0)
-        return m
-
-    correct = 0
-    for q, expected in answerable:
-        m = timed(q)
-        if m.confident and m.entry is not None and m.entry.id == expected:
-            correct += 1
-        else:
-            misses.append((q, expected, m.entry.id if m.entry else None, m.score))
-    declined = 0
-    for q in unanswerable:
-        m = timed(q)
-        if not m.confident:
-            declined += 1
-        else:
-            assert m.entry is not None
-            false_answers.append((q, m.entry.id, m.score))
-    return EvalReport(
-        n_answerable=len(answerable),
-        n_correct=correct,
-        n_unanswerable=len(unanswerable),
-        n_declined=declined,
-        median_ms=statistics.median(times) if times else 0.0,
-        p95_ms=_percentile(times, 0.95),
-        misses=tuple(misses),
-        false_answers=tuple(false_answers),
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Calibration
-# --------------------------------------------------------------------------------------------
-
-
-def is_calibration_item(question: str) -> bool:
-    """Stable half of the evaluation set used to calibrate the threshold (the rest is held out).
-
-    The split hashes the question's words, so it does not depend on the order of the file and
-    an item stays on its side when others are added.
-    """
-    key = " ".join(_TOKEN_RE.findall(question.lower()))
-    return zlib.crc32(key.encode("utf-8")) % 2 == 0
-
-
-def split_eval(
-    answerable: Sequence[tuple[str, str]], unanswerable: Sequence[str]
-) -> tuple[tuple[list[tuple[str, str]], list[str]], tuple[list[tuple[str, str]], list[str]]]:
-    """((calibration answerable, unanswerable), (held-out answerable, unanswerable))."""
-    cal = (
-        [a for a in answerable if is_calibration_item(a[0])],
-        [q for q in unanswerable if is_calibration_item(q)],
-    )
-    test = (
-        [a for a in answerable if not is_calibration_item(a[0])],
-        [q for q in unanswerable if not is_calibration_item(q)],
-    )
-    return cal, test
-
-
-@dataclass(frozen=True)
-class CalibrationResult:
-    threshold: float
-    #: On the calibration data, at that threshold: answerable questions answered correctly ...
-    accuracy: float
-    #: ... and questions to decline that were declined.
-    declined: float
-    n_positives: int
-    n_negatives: int
-
-
-def choose_threshold(
-    positives: Sequence[tuple[float, bool]],
-    negatives: Sequence[float],
-    *,
-    wrong_answer_cost: float = 1.0,
-) -> float:
-    """The threshold minimising the error rates (midpoint of the best range of thresholds).
-
-    ``positives`` are (score, best entry is right?) for answerable questions, ``negatives`` the
-    best scores of questions to decline. The cost is the rate of answerable questions not
-    answered right (declined: 1, answered with a wrong entry: ``wrong_answer_cost``) plus
-    ``wrong_answer_cost`` times the rate of questions to decline that were answered. Both are
-    rates, so the two sets weigh the same whatever their sizes.
-    """
-    points = sorted({round(s, 4) for s, _ in positives} | {round(s, 4) for s in negatives})
-    candidates = [0.0] + [(a + b) / 2 for a, b in zip(points, points[1:], strict=False)]
-    candidates.append(points[-1] + 1e-3 if points else 1.0)
-
-    def cost(t: float) -> float:
-        pos = 0.0
-        for s, ok in positives:
-            if s >= t:
-                pos += 0.0 if ok else wrong_answer_cost
-            else:
-                pos += 1.0
-        neg = sum(wrong_answer_cost for s in negatives if s >= t)
-        return pos / max(len(positives), 1) + neg / max(len(negatives), 1)
-
-    costs = [cost(t) for t in candidates]
-    best = min(costs)
-    best_idx = [i for i, c in enumerate(costs) if c <= best + 1e-12]
-    # The optimal candidates form one or more runs; take the middle of the longest run.
-    runs: list[list[int]] = []
-    for i in best_idx:
-        if runs and i == runs[-1][-1] + 1:
-            runs[-1].append(i)
-        else:
-            runs.append([i])
-    run = max(runs, key=len)
-    return (candidates[run[0]] + candidates[run[-1]]) / 2
-
-
-def calibrate(
-    index: FaqIndex,
-    answerable: Sequence[tuple[str, str]],
-    unanswerable: Sequence[str],
-    *,
-    wrong_answer_cost: float = 1.0,
-) -> CalibrationResult:
-    """Choose the confidence threshold on the calibration half of an evaluation set.
-
-    Only the items for which :func:`is_calibration_item` is true are used, plus the index's
-    ``out_of_scope`` questions as extra questions to decline; the other half stays held out.
-    """
-    (cal_a, cal_u), _ = split_eval(answerable, unanswerable)
-    positives = []
-    for q, expected in cal_a:
-        scores = index.scores(q)
-        best = max(range(len(scores)), key=scores.__getitem__)
-        positives.append((scores[best], index.entries[best].id == expected))
-    negatives = [max(index.scores(q), default=0.0) for q in [*cal_u, *index.out_of_scope]]
-    t = choose_threshold(positives, negatives, wrong_answer_cost=wrong_answer_cost)
-    return CalibrationResult(
-        threshold=t,
-        accuracy=sum(1 for s, ok in positives if ok and s >= t) / max(len(positives), 1),
-        declined=sum(1 for s in negatives if s < t) / max(len(negatives), 1),
-        n_positives=len(positives),
-        n_negatives=len(negatives),
-    )

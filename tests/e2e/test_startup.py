@@ -68,7 +68,7 @@ async def test_a_content_file_that_fails_its_schema_stops_the_start_naming_it(
     code, stderr = await run_until_exit(env, tmp_path)
     assert code != 0
     line = one_line(stderr)
-    assert line.startswith("content error: faq.yaml, line 27 (entries[0].answer)")
+    assert line.startswith("content error: faq.yaml, line 30 (entries[0].answer)")
     assert api.requests() == []
 
 

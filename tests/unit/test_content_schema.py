@@ -62,8 +62,8 @@ def test_an_faq_entry_without_its_answer_names_the_entry_and_the_line(content):
     path = content / "faq.yaml"
     broken(path, "    answer: |", "    answr: |")
     message = error_of(path)
-    # The first entry starts on line 27 of the shipped file.
-    assert "line 27 (entries[0].answer): Field required" in message
+    # The first entry starts on line 30 of the shipped file.
+    assert "line 30 (entries[0].answer): Field required" in message
 
 
 @pytest.mark.parametrize(

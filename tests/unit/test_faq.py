@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
@@ -10,18 +12,25 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.content import without_snippets
-from bot.faq import (
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import faq_eval as bench  # noqa: E402
+from faq_eval import calibrate, evaluate, load_eval  # noqa: E402
+
+from bot.content import without_snippets  # noqa: E402
+from bot.faq import (  # noqa: E402
+    DECLINE,
     DEFAULT_PATH,
     DEFAULT_THRESHOLD,
+    MODEL_PATH,
     FaqIndex,
     FaqMatch,
-    calibrate,
-    evaluate,
-    load_eval,
+    off_topic,
+    training_data,
+    training_fingerprint,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 EVAL_PATH = ROOT / "tests" / "data" / "faq_eval.yaml"
 SEED_ARTICLE = Path("/work/shared/seeds/000_1d6085de53844451.txt")
 
@@ -257,6 +266,54 @@ def test_eval_questions_not_among_phrasings(index: FaqIndex, eval_items) -> None
     assert not leaked
 
 
+def test_no_test_half_question_is_learnt_from(index: FaqIndex) -> None:
+    """The examples and the questions to decline of faq_examples.yaml are not questions of
+    either evaluation set; the model learns from the tuning halves, never from a test half."""
+    learnt = {_norm(e) for entry in index.entries for e in entry.examples}
+    learnt |= {_norm(q) for q in index.declines}
+    learnt.discard("")
+    answerable, unanswerable = load_eval(EVAL_PATH)
+    questions = [q for q, _ in answerable] + unanswerable
+    for split in ("tune", "test"):
+        a, d = bench.load_questions(split)
+        questions += [q for q, _ in a] + d
+    assert not [q for q in questions if _norm(q) in learnt]
+    test_a, test_u = bench.load_questions("test")
+    (_, _), (held_a, held_u) = bench.split_eval(answerable, unanswerable)
+    test_half = {_norm(q) for q in [*(q for q, _ in [*test_a, *held_a]), *test_u, *held_u]}
+    assert not [q for q, _ in _tuning_learnt() if _norm(q) in test_half]
+
+
+def _tuning_learnt() -> list[tuple[str, str]]:
+    """The tuning questions the trainer learns from (bench/train_faq_model.py)."""
+    import train_faq_model
+
+    answerable, to_decline = bench.tuning_items()
+    tuning = [*answerable, *((q, DECLINE) for q in to_decline)]
+    held_out = train_faq_model.test_wordings()
+    return [(q, c) for q, c in tuning if train_faq_model.words_of(q) not in held_out]
+
+
+def test_examples_belong_to_entries(index: FaqIndex) -> None:
+    raw = yaml.safe_load((DEFAULT_PATH.parent / "faq_examples.yaml").read_text(encoding="utf-8"))
+    ids = {e.id for e in index.entries}
+    assert set(raw["examples"]) == ids
+    for e in index.entries:
+        assert len(e.examples) >= 10, e.id
+    assert len(index.declines) >= 100
+
+
+def test_model_is_trained_on_todays_content(index: FaqIndex) -> None:
+    model = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    data = training_data(index.entries, index.declines) + _tuning_learnt()
+    assert model["fingerprint"] == training_fingerprint(data), (
+        "the FAQ content or a tuning half changed: run python bench/train_faq_model.py"
+    )
+    assert model["classes"][:-1] == [e.id for e in index.entries]
+    assert 0.1 < model["threshold"] < 0.9
+    assert index.threshold == model["threshold"]
+
+
 # ---- matching ---------------------------------------------------------------------------------
 
 
@@ -282,6 +339,40 @@ def test_declined_match_offers_plausible_alternatives(index: FaqIndex) -> None:
     assert 0 < len(match.alternatives) <= 3
 
 
+def test_faq_questions_are_never_off_topic(index: FaqIndex) -> None:
+    for e in index.entries:
+        for q in (e.question, *e.phrasings, *e.examples):
+            assert not off_topic(q), (e.id, q)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Should I use ice or heat on my sore wrist?",
+        "can I drive with a frozen shoulder",
+        "is swimming ok with eczema",
+        "best sleeping position for neck pain",
+        "can i take my statins with naproxen",
+    ],
+)
+def test_other_body_parts_and_conditions_are_declined(index: FaqIndex, question: str) -> None:
+    assert off_topic(question)
+    assert not index.match(question).confident
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "my sciatica goes from my bum to my knee",
+        "pain from my lower back into my hand and foot",
+        "should I put a pillow between my knees",
+        "is physio hands-on",
+    ],
+)
+def test_the_back_and_legs_keep_a_question_in_scope(question: str) -> None:
+    assert not off_topic(question)
+
+
 def test_typos_spellings_and_long_messages(index: FaqIndex) -> None:
     cases = {
         "can phisio make my sciatca wrose": "physio-make-worse",
@@ -304,8 +395,9 @@ def test_accuracy_and_declined_meet_targets(index: FaqIndex, eval_items) -> None
     assert report.declined_rate >= 0.90, f"declined {report.declined_rate:.1%}:\n{answered}"
 
 
-def test_default_threshold_matches_a_fresh_calibration(index: FaqIndex, eval_items) -> None:
-    result = calibrate(index, *eval_items)
+def test_default_threshold_matches_a_fresh_calibration() -> None:
+    """DEFAULT_THRESHOLD is for the similarity alone (no model file)."""
+    result = calibrate(FaqIndex.load(model_path=None))
     assert abs(result.threshold - DEFAULT_THRESHOLD) <= 0.02, (
         f"re-calibrate: set DEFAULT_THRESHOLD to {result.threshold:.3f} (python bench/faq_eval.py)"
     )
@@ -314,14 +406,27 @@ def test_default_threshold_matches_a_fresh_calibration(index: FaqIndex, eval_ite
 # ---- the issue-11 question set (patients' words, tune / test halves) --------------------------
 
 
-def test_patients_words_test_half_does_not_fall_below_todays_figures(index: FaqIndex) -> None:
-    """Targets 92% top-1 and 95% declined are not met yet (issue 11 item 4 is open): today's
-    figures on the held-out half are the floor, so the matcher cannot silently get worse."""
-    import sys
+@pytest.fixture(scope="module")
+def test_half(index: FaqIndex):
+    # Figures only: the misses are the bench's to list (python bench/faq_eval.py), not to fix.
+    return evaluate(index, *bench.load_questions("test"))
 
-    sys.path.insert(0, str(ROOT / "bench"))
-    import faq_eval as bench
 
-    report = evaluate(index, *bench.load_questions("test"))
-    assert report.accuracy >= 0.51, f"top-1 {report.accuracy:.1%}"
-    assert report.declined_rate >= 0.70, f"declined {report.declined_rate:.1%}"
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 11 item 4 is not done: the test half is at 77.0% top-1 and 94.7% declined "
+    "(README, Measured figures); when this passes, remove this mark and the floor test below",
+)
+def test_patients_words_test_half_meets_the_targets(test_half) -> None:
+    assert test_half.accuracy >= bench.TARGET_NEW_ACCURACY, f"top-1 {test_half.accuracy:.1%}"
+    assert test_half.declined_rate >= bench.TARGET_NEW_DECLINED, (
+        f"declined {test_half.declined_rate:.1%}"
+    )
+
+
+def test_patients_words_test_half_does_not_fall_below_todays_figures(test_half) -> None:
+    """Until the targets are met, today's figures on the test half are the floor (161 of 209
+    answered right, 54 of 57 declined, 2 of them by a deferral that declines), so the matcher
+    cannot silently get worse."""
+    assert test_half.n_correct >= 161, f"top-1 {test_half.accuracy:.1%}"
+    assert test_half.n_declined >= 54, f"declined {test_half.declined_rate:.1%}"
