@@ -71,6 +71,10 @@ class BotProcess:
             if self.proc.poll() is not None:
                 raise AssertionError(f"bot exited at start:\n{self.log()}")
             await asyncio.sleep(0.05)
+        # Never leave it running: on its own clock it would go on working in the database
+        # the next test uses.
+        self.proc.kill()
+        self.proc.wait()
         raise AssertionError(f"bot did not start polling:\n{self.log()}")
 
     def _polls(self) -> int:
@@ -121,8 +125,10 @@ async def db(db_url):
 @pytest.fixture
 async def bot(api, db_url, tmp_path):
     proc = BotProcess(api, db_url, tmp_path)
-    await proc.start()
-    yield proc
-    await proc.stop()
+    try:
+        await proc.start()
+        yield proc
+    finally:
+        await proc.stop()
     # Shown by pytest only when the test failed.
     print("---- bot log (tail) ----\n" + "\n".join(proc.log().splitlines()[-60:]))
