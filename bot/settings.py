@@ -102,6 +102,16 @@ class Settings(BaseSettings):
             raise ValueError("every id must also be in CLINIC_STAFF_IDS")
         return value
 
+    @field_validator("red_flag_confirm_minutes")
+    @classmethod
+    def _asked_before_escalating(cls, value: float, info: ValidationInfo) -> float:
+        # An unanswered "Is this happening now?" is posted to the clinic chat when it is due;
+        # escalating to the on-call clinicians before then would skip the group.
+        escalate = info.data.get("alert_escalate_minutes")
+        if escalate is not None and value >= escalate:
+            raise ValueError("must be less than ALERT_ESCALATE_MINUTES")
+        return value
+
     @field_validator("clinic_timezone")
     @classmethod
     def _check_tz(cls, value: str) -> str:

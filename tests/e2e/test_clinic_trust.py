@@ -208,7 +208,10 @@ async def test_erasure_waits_for_an_open_urgent_alert_then_the_clinic_is_told(ap
 async def test_an_unacknowledged_urgent_alert_reaches_each_on_call_clinician_privately(
     api, db_url, tmp_path, db
 ):
-    bot = BotProcess(api, db_url, tmp_path, ALERT_ESCALATE_MINUTES="0.05")  # 3 seconds
+    # 3 seconds (the red-flag question must time out before that)
+    bot = BotProcess(
+        api, db_url, tmp_path, ALERT_ESCALATE_MINUTES="0.05", RED_FLAG_CONFIRM_MINUTES="0.02"
+    )
     await bot.start()
     try:
         await say(api, STAFF, "/help")  # Dana has a private chat with the bot; Lee has none

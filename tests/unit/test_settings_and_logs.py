@@ -91,3 +91,14 @@ def test_readme_documents_every_setting():
     table = table[: table.index("\n## ", 1)]
     missing = [n.upper() for n in Settings.model_fields if f"`{n.upper()}`" not in table]
     assert missing == []
+
+
+def test_the_red_flag_question_must_time_out_before_on_call_escalation():
+    import pytest
+
+    from bot.settings import SettingsError, load_settings
+
+    assert load_settings(red_flag_confirm_minutes=10, alert_escalate_minutes=30)
+    with pytest.raises(SettingsError) as err:
+        load_settings(red_flag_confirm_minutes=45, alert_escalate_minutes=30)
+    assert "RED_FLAG_CONFIRM_MINUTES: must be less than ALERT_ESCALATE_MINUTES" in str(err.value)
