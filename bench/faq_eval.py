@@ -363,13 +363,18 @@ def old_set(index: FaqIndex, *, tune_only: bool = False) -> list[str]:
     print(_line("all", report))
     _print_misses("calib.", calib)
     _print_misses("held-out", held)
+    return _missed("older set", report, TARGET_ACCURACY, TARGET_DECLINED, TARGET_P95_MS)
+
+
+def _missed(what: str, report, accuracy: float, declined: float, p95_ms: float) -> list[str]:
+    """The targets a report falls short of, one line each."""
     failures = []
-    if report.accuracy < TARGET_ACCURACY:
-        failures.append(f"older set: top-1 {report.accuracy:.1%} < {TARGET_ACCURACY:.0%}")
-    if report.declined_rate < TARGET_DECLINED:
-        failures.append(f"older set: declined {report.declined_rate:.1%} < {TARGET_DECLINED:.0%}")
-    if report.p95_ms >= TARGET_P95_MS:
-        failures.append(f"older set: p95 {report.p95_ms:.2f} ms >= {TARGET_P95_MS} ms")
+    if report.accuracy < accuracy:
+        failures.append(f"{what}: top-1 {report.accuracy:.1%} < {accuracy:.0%}")
+    if report.declined_rate < declined:
+        failures.append(f"{what}: declined {report.declined_rate:.1%} < {declined:.0%}")
+    if report.p95_ms >= p95_ms:
+        failures.append(f"{what}: p95 {report.p95_ms:.2f} ms >= {p95_ms} ms")
     return failures
 
 
@@ -387,14 +392,7 @@ def new_set(index: FaqIndex, *, tune_only: bool = False) -> list[str]:
     print(_line("test blind", blind) + "   (without the items by: developer)")
     _print_misses("tune", tune)
     _print_misses("test", test)
-    failures = []
-    if test.accuracy < TARGET_NEW_ACCURACY:
-        failures.append(f"test half: top-1 {test.accuracy:.1%} < {TARGET_NEW_ACCURACY:.0%}")
-    if test.declined_rate < TARGET_NEW_DECLINED:
-        failures.append(f"test half: declined {test.declined_rate:.1%} < {TARGET_NEW_DECLINED:.0%}")
-    if test.p95_ms >= TARGET_NEW_P95_MS:
-        failures.append(f"test half: p95 {test.p95_ms:.2f} ms >= {TARGET_NEW_P95_MS} ms")
-    return failures
+    return _missed("test half", test, TARGET_NEW_ACCURACY, TARGET_NEW_DECLINED, TARGET_NEW_P95_MS)
 
 
 def _out_of_fold() -> str:

@@ -132,45 +132,56 @@ def cmd_db(args: argparse.Namespace) -> None:
     print("database is up to date")
 
 
-def cmd_invite(args: argparse.Namespace) -> None:
+def _with_database(settings: Settings, work):
+    """Run ``await work(uow, now)`` in one unit of work on the settings' database (migrated
+    first) and return what it returns: the operator commands' shared start."""
     from bot.clock import make_clock
+    from storage.db import make_engine, make_sessionmaker
+    from storage.migrate import upgrade
+    from storage.uow import UnitOfWork
+
+    upgrade(settings.database_url)
+
+    async def go():
+        engine = make_engine(settings.database_url)
+        try:
+            async with UnitOfWork(make_sessionmaker(engine)) as uow:
+                return await work(uow, make_clock(settings.clock_file).now())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def cmd_invite(args: argparse.Namespace) -> None:
     from bot.content import text
     from bot.render import plain
     from bot.services.invites import InviteError, create_invite, deep_link
     from bot.startup import preflight
-    from storage.db import make_engine, make_sessionmaker
-    from storage.migrate import upgrade
-    from storage.uow import UnitOfWork
 
     settings = _settings(require_running=False)
     settings.token  # noqa: B018 - raises SettingsError when missing
     _logging(settings, quiet=True)
     username = asyncio.run(preflight(settings))
-    upgrade(settings.database_url)
 
-    async def go() -> None:
-        engine = make_engine(settings.database_url)
+    async def work(uow, now):
         try:
-            async with UnitOfWork(make_sessionmaker(engine)) as uow:
-                try:
-                    inv = await create_invite(
-                        uow,
-                        " ".join(args.name),
-                        created_by=None,
-                        now=make_clock(settings.clock_file).now(),
-                        valid_days=settings.invite_valid_days,
-                        actor="operator",
-                        phone=args.phone,
-                        clinic_ref=args.ref,
-                    )
-                except InviteError as exc:  # one plain line, as for any other bad input
-                    raise ValueError(plain(text(exc.key))) from None
-                await uow.commit()
-        finally:
-            await engine.dispose()
-        print(deep_link(username, inv.code))
+            inv = await create_invite(
+                uow,
+                " ".join(args.name),
+                created_by=None,
+                now=now,
+                valid_days=settings.invite_valid_days,
+                actor="operator",
+                phone=args.phone,
+                clinic_ref=args.ref,
+            )
+        except InviteError as exc:  # one plain line, as for any other bad input
+            raise ValueError(plain(text(exc.key))) from None
+        await uow.commit()
+        return inv
 
-    asyncio.run(go())
+    print(deep_link(username, _with_database(settings, work).code))
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -178,15 +189,10 @@ def cmd_export(args: argparse.Namespace) -> None:
 
     from tqdm import tqdm
 
-    from bot.clock import make_clock
     from bot.services.export import export
-    from storage.db import make_engine, make_sessionmaker
-    from storage.migrate import upgrade
-    from storage.uow import UnitOfWork
 
     settings = _settings(require_running=False)
-    setup_logging(_secrets(settings), level=logging.WARNING)
-    upgrade(settings.database_url)
+    _logging(settings, quiet=True)
     # A progress bar on a terminal only (not in a pipe, a log or a cron mail).
     bar = tqdm(desc="patients", unit="", disable=not sys.stderr.isatty())
 
@@ -194,16 +200,9 @@ def cmd_export(args: argparse.Namespace) -> None:
         bar.total = total
         bar.update(done - bar.n)
 
-    async def go() -> dict[str, str]:
-        engine = make_engine(settings.database_url)
-        try:
-            async with UnitOfWork(make_sessionmaker(engine)) as uow:
-                now = make_clock(settings.clock_file).now()
-                return await export(uow, args.format, args.patient, now, progress)
-        finally:
-            await engine.dispose()
-
-    files = asyncio.run(go())
+    files = _with_database(
+        settings, lambda uow, now: export(uow, args.format, args.patient, now, progress)
+    )
     bar.close()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -215,26 +214,14 @@ def cmd_export(args: argparse.Namespace) -> None:
 def cmd_report(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from bot.clock import make_clock
     from bot.services.export import discharge_report
-    from storage.db import make_engine, make_sessionmaker
-    from storage.migrate import upgrade
-    from storage.uow import UnitOfWork
 
     settings = _settings(require_running=False)
-    setup_logging(_secrets(settings), level=logging.WARNING)
-    upgrade(settings.database_url)
-
-    async def go():
-        engine = make_engine(settings.database_url)
-        try:
-            async with UnitOfWork(make_sessionmaker(engine)) as uow:
-                now = make_clock(settings.clock_file).now()
-                return await discharge_report(uow, args.patient, "operator", None, settings, now)
-        finally:
-            await engine.dispose()
-
-    made = asyncio.run(go())
+    _logging(settings, quiet=True)
+    made = _with_database(
+        settings,
+        lambda uow, now: discharge_report(uow, args.patient, "operator", None, settings, now),
+    )
     if made is None:
         raise ValueError(f"no patient with ID {args.patient}")
     out = Path(args.out or f"discharge-report-{args.patient}.pdf")

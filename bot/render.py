@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.content import Markup, callbacks, label, text, unwrap
+from bot.outcomes.progress import mean, weeks
 from bot.outcomes.proms import STARTBACK_ITEMS, content
 from bot.outcomes.report import ReportData
 from bot.rules.places import Place
@@ -407,30 +408,42 @@ def _figure(value: float) -> str:
     return str(int(rounded)) if rounded == int(rounded) else f"{rounded:.1f}"
 
 
+def _change_values(change, clinician: bool = False) -> dict[str, str]:
+    """A ``bot.outcomes.progress.Change`` as the placeholders its messages use. For clinicians
+    the percentage carries its sign ("43%", or "from 0" when the start was 0)."""
+    if change.percent is None:
+        percent = "from 0" if clinician else ""
+    else:
+        percent = f"{change.percent:.0f}" + ("%" if clinician else "")
+    return {
+        "site": label(f"site_{change.site}"),
+        "start": _figure(change.start),
+        "now": _figure(change.now),
+        "points": _figure(abs(change.points)),
+        "percent": percent,
+    }
+
+
+def _adherence(progress, key: str, since=None) -> list[str]:
+    """The exercises line (none while no check-in asked about them)."""
+    adherence = progress.adherence(since=since)
+    return [] if adherence is None else [text(key, percent=f"{adherence * 100:.0f}")]
+
+
 def change_line(change) -> str:
     """One sentence on a ``bot.outcomes.progress.Change``: "Leg pain is down 3 points (43%)
     since you started: a real improvement." """
-    site = label(f"site_{change.site}")
-    values = {
-        "site": site,
-        "points": _figure(abs(change.points)),
-        "percent": f"{change.percent:.0f}" if change.percent is not None else "",
-        "start": _figure(change.start),
-        "now": _figure(change.now),
-    }
     key = f"progress_{change.direction}"
     if change.direction == "worse" and change.percent is None:
         key = "progress_worse_from_zero"
-    return text(key, **values)
+    return text(key, **_change_values(change))
 
 
 def progress_caption(progress, psfs: list | None = None) -> str:
     """The chart's caption: pain since the start, exercises, and the activities score (PSFS,
     once it has been asked twice)."""
     lines = [change_line(progress.change("leg")), change_line(progress.change("back"))]
-    adherence = progress.adherence()
-    if adherence is not None:
-        lines.append(text("progress_adherence", percent=f"{adherence * 100:.0f}"))
+    lines += _adherence(progress, "progress_adherence")
     if psfs and len(psfs) >= 2:
         first, last = psfs[0].score["mean"], psfs[-1].score["mean"]
         key = "progress_psfs_better" if last - first >= 2 else "progress_psfs"
@@ -534,14 +547,9 @@ def prom_lines(done: dict, settings: Settings) -> list[str]:
 
 def change_week_line(change) -> str:
     """For clinicians: "leg pain 6.3 -> 3.1 a day on average, week on week (-3.2, 51%)"."""
-    return text(
-        f"digest_change_{change.direction}",
-        site=label(f"site_{change.site}").lower(),
-        start=_figure(change.start),
-        now=_figure(change.now),
-        points=_figure(abs(change.points)),
-        percent=f"{change.percent:.0f}%" if change.percent is not None else "from 0",
-    )
+    values = _change_values(change, clinician=True)
+    values["site"] = values["site"].lower()
+    return text(f"digest_change_{change.direction}", **values)
 
 
 def staff_progress_caption(patient: Patient, progress) -> str:
@@ -550,18 +558,9 @@ def staff_progress_caption(patient: Patient, progress) -> str:
     for site in ("leg", "back"):
         change = progress.change(site)
         lines.append(
-            text(
-                f"staff_chart_{change.direction}",
-                site=label(f"site_{site}"),
-                start=_figure(change.start),
-                now=_figure(change.now),
-                points=_figure(abs(change.points)),
-                percent=f"{change.percent:.0f}%" if change.percent is not None else "from 0",
-            )
+            text(f"staff_chart_{change.direction}", **_change_values(change, clinician=True))
         )
-    adherence = progress.adherence()
-    if adherence is not None:
-        lines.append(text("staff_chart_adherence", percent=f"{adherence * 100:.0f}"))
+    lines += _adherence(progress, "staff_chart_adherence")
     return "\n".join(lines)
 
 
@@ -638,18 +637,13 @@ def plain(rendered: str) -> str:
 def weekly_caption(patient: Patient, progress, today) -> str:
     """The weekly summary: the week in one paragraph (check-ins, pain against the week before,
     exercises) and how far the patient has come."""
-    week = [d for d in progress.days if today - timedelta(days=7) <= d.day < today]
-    before = [
-        d for d in progress.days if today - timedelta(days=14) <= d.day < today - timedelta(days=7)
-    ]
+    week, before = weeks(progress, today)
     parts = [text("weekly_header", name=patient.name, days=len(week))]
     if week:
         parts.append(text("weekly_pain", leg=_avg(week, "leg"), back=_avg(week, "back")))
         if before:
             parts.append(text("weekly_before", leg=_avg(before, "leg"), back=_avg(before, "back")))
-        adherence = progress.adherence(since=today - timedelta(days=7))
-        if adherence is not None:
-            parts.append(text("weekly_adherence", percent=f"{adherence * 100:.0f}"))
+        parts += _adherence(progress, "weekly_adherence", since=today - timedelta(days=7))
     if progress.enough:
         parts.append(change_line(progress.change("leg")))
     else:
@@ -658,7 +652,7 @@ def weekly_caption(patient: Patient, progress, today) -> str:
 
 
 def _avg(days, site: str) -> str:
-    return _figure(sum(getattr(d, site) for d in days) / len(days))
+    return _figure(mean(days, site))
 
 
 def weekly_setting(patient: Patient) -> str:

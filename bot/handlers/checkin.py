@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 from bot import render
 from bot.content import text
 from bot.handlers import proms
-from bot.handlers.common import active_patient, svc
+from bot.handlers.common import patient_or_explain, svc
 from bot.services import checkin, onboarding
 from storage.models import Patient
 
@@ -36,12 +36,9 @@ async def begin_checkin(
 
 
 async def checkin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    patient = await active_patient(update, context)
-    if patient is None:
-        s = svc(context).settings
-        await update.effective_message.reply_text(text("not_registered", clinic=s.clinic_name))
-        return
-    await begin_checkin(update, context, patient)
+    patient = await patient_or_explain(update, context)
+    if patient is not None:
+        await begin_checkin(update, context, patient)
 
 
 async def checkin_button(

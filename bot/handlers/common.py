@@ -26,6 +26,15 @@ async def active_patient(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return await onboarding.active_patient(uow, update.effective_user.id)
 
 
+async def patient_or_explain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Patient | None:
+    """The sender as an active patient, or None after telling them how to join."""
+    patient = await active_patient(update, context)
+    if patient is None:
+        clinic = svc(context).settings.clinic_name
+        await update.effective_message.reply_text(text("not_registered", clinic=clinic))
+    return patient
+
+
 def is_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Staff actions need a listed staff id, in the clinic chat or in private."""
     s = svc(context).settings

@@ -9,19 +9,16 @@ from telegram.ext import ContextTypes
 
 from bot import render
 from bot.content import text
-from bot.handlers.common import active_patient, svc
+from bot.handlers.common import patient_or_explain, svc
 from bot.outcomes.chart import render_png
 from bot.services.progress import progress_of, psfs_scores
 
 
 async def progress_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    s = svc(context)
-    patient = await active_patient(update, context)
+    patient = await patient_or_explain(update, context)
     if patient is None:
-        await update.effective_message.reply_text(
-            text("not_registered", clinic=s.settings.clinic_name)
-        )
         return
+    s = svc(context)
     async with s.uow() as uow:
         progress = await progress_of(uow, patient)
         psfs = await psfs_scores(uow, patient)

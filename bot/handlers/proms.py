@@ -51,11 +51,8 @@ async def prom_button(
 
 
 async def prom_text(update: Update, context: ContextTypes.DEFAULT_TYPE, patient: Patient) -> bool:
-    """A typed activity for the PSFS; False when no questionnaire waits for one. A question
-    (ending in "?") is not an activity: it goes on to be answered."""
-    typed = (update.effective_message.text or "").strip()
-    if typed.endswith("?"):
-        return False
+    """A typed activity for the PSFS; False when no questionnaire waits for one."""
+    typed = update.effective_message.text or ""
     s = svc(context)
     async with s.uow() as uow:
         result = await proms.typed(uow, patient, typed, s.now())

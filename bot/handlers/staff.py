@@ -46,6 +46,19 @@ async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, what: str)
     return True
 
 
+async def _patient_arg(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, command: str
+) -> int | None:
+    """The patient ID of a staff command "/command ID", once the user is known to be staff;
+    None (with the reason said or audited) otherwise."""
+    if await _refuse(update, context, command):
+        return None
+    patient_id = _id_arg(context)
+    if patient_id is None:
+        await update.effective_message.reply_text(text("patient_usage", command=f"/{command}"))
+    return patient_id
+
+
 def _id_arg(context: ContextTypes.DEFAULT_TYPE) -> int | None:
     if len(context.args or []) != 1 or not context.args[0].isdigit() or len(context.args[0]) > 9:
         return None
@@ -250,13 +263,10 @@ async def alerts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def discharge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if await _refuse(update, context, "discharge"):
+    patient_id = await _patient_arg(update, context, "discharge")
+    if patient_id is None:
         return
     s = svc(context)
-    patient_id = _id_arg(context)
-    if patient_id is None:
-        await update.effective_message.reply_text(text("patient_usage", command="/discharge"))
-        return
     async with s.uow() as uow:
         patient, done = await staff_service.discharge(
             uow, patient_id, update.effective_user.id, s.now()
@@ -311,49 +321,37 @@ async def alert_button(
 
 async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/export ID: the patient's record as a FHIR R4 Bundle (a JSON file)."""
-    if await _refuse(update, context, "export"):
+    patient_id = await _patient_arg(update, context, "export")
+    if patient_id is None:
         return
     s = svc(context)
-    patient_id = _id_arg(context)
-    if patient_id is None:
-        await update.effective_message.reply_text(text("patient_usage", command="/export"))
-        return
     async with s.uow() as uow:
-        patient = await uow.patients.get(patient_id)
-        bundle = (
-            await export.fhir_bundle(uow, patient, "staff", update.effective_user.id, s.now())
-            if patient is not None
-            else None
+        made = await export.patient_bundle(
+            uow, patient_id, "staff", update.effective_user.id, s.now()
         )
-    if bundle is None:
-        await update.effective_message.reply_text(text("patient_unknown", id=patient_id))
-        return
-    await update.effective_message.reply_document(
-        bundle.encode(),
-        filename=f"patient-{patient_id}.fhir.json",
-        caption=text("export_caption", name=patient.name, id=patient_id),
-    )
+    await _send_file(update, patient_id, made, f"patient-{patient_id}.fhir.json", "export_caption")
 
 
 async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/report ID: the discharge report (PDF)."""
-    if await _refuse(update, context, "report"):
+    patient_id = await _patient_arg(update, context, "report")
+    if patient_id is None:
         return
     s = svc(context)
-    patient_id = _id_arg(context)
-    if patient_id is None:
-        await update.effective_message.reply_text(text("patient_usage", command="/report"))
-        return
     async with s.uow() as uow:
         made = await export.discharge_report(
             uow, patient_id, "staff", update.effective_user.id, s.settings, s.now()
         )
+    name = f"discharge-report-{patient_id}.pdf"
+    await _send_file(update, patient_id, made, name, "report_caption")
+
+
+async def _send_file(update: Update, patient_id: int, made, filename: str, caption: str) -> None:
+    """A patient's file (``made``: (patient, bytes), or None for an unknown ID) as a document."""
     if made is None:
         await update.effective_message.reply_text(text("patient_unknown", id=patient_id))
         return
-    patient, pdf = made
+    patient, data = made
     await update.effective_message.reply_document(
-        pdf,
-        filename=f"discharge-report-{patient_id}.pdf",
-        caption=text("report_caption", name=patient.name, id=patient_id),
+        data, filename=filename, caption=text(caption, name=patient.name, id=patient_id)
     )

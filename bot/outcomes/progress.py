@@ -80,13 +80,7 @@ class Progress:
         return out
 
     def change(self, site: str) -> Change:
-        first = self.days[:WINDOW]
-        last = self.days[-WINDOW:]
-        return Change(
-            site,
-            sum(getattr(d, site) for d in first) / len(first),
-            sum(getattr(d, site) for d in last) / len(last),
-        )
+        return Change(site, mean(self.days[:WINDOW], site), mean(self.days[-WINDOW:], site))
 
     def adherence(self, since: date | None = None) -> float | None:
         """Share of check-ins (since a day) where the exercises were done (partly counts half)."""
@@ -114,22 +108,22 @@ def _event_key(e: Event) -> tuple[date, str]:
     return e.day, e.level
 
 
-def week(progress: Progress, end: date) -> Sequence[Day]:
-    """The days of the 7 days up to ``end``."""
-    return [d for d in progress.days if end - timedelta(days=6) <= d.day <= end]
+def weeks(progress: Progress, today: date) -> tuple[list[Day], list[Day]]:
+    """The days with a check-in in the last 7 days before ``today``, and in the 7 before."""
+    week_ago, fortnight_ago = today - timedelta(days=7), today - timedelta(days=14)
+    this = [d for d in progress.days if week_ago <= d.day < today]
+    last = [d for d in progress.days if fortnight_ago <= d.day < week_ago]
+    return this, last
+
+
+def mean(days: Sequence[Day], site: str) -> float:
+    return sum(getattr(d, site) for d in days) / len(days)
 
 
 def weekly_change(progress: Progress, today: date, site: str) -> Change | None:
     """The last 7 days (before ``today``) against the 7 before them, for one site; None
     without a check-in in both weeks."""
-    this = [d for d in progress.days if today - timedelta(days=7) <= d.day < today]
-    last = [
-        d for d in progress.days if today - timedelta(days=14) <= d.day < today - timedelta(days=7)
-    ]
+    this, last = weeks(progress, today)
     if not this or not last:
         return None
-    return Change(
-        site,
-        sum(getattr(d, site) for d in last) / len(last),
-        sum(getattr(d, site) for d in this) / len(this),
-    )
+    return Change(site, mean(last, site), mean(this, site))

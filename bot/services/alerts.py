@@ -147,27 +147,24 @@ async def queue_escalations(
     if not oncall:
         return 0
     due = await uow.alerts.open_urgent_since(now - after)
-    rows = []
-    for alert in due:
-        round_ = 1 + int((now - alert.created_at - after) / every)
-        keys = {u: f"oncall:{alert.id}:{u}:{round_}" for u in sorted(oncall)}
-        # Only rounds not queued yet: a conflicting insert would still use up an outbox id
-        # (a PostgreSQL sequence) on every tick.
-        queued = await uow.outbox.existing_keys(list(keys.values()))
-        rows += [
-            {
-                "kind": ONCALL,
-                "priority": Priority.URGENT,
-                "chat_id": user_id,
-                "dedupe_key": key,
-                "send_at": now,
-                "patient_id": alert.patient_id,
-                "ref_id": alert.id,
-            }
-            for user_id, key in keys.items()
-            if key not in queued
-        ]
-    await uow.outbox.add_many(rows)
+    rows = [
+        {
+            "kind": ONCALL,
+            "priority": Priority.URGENT,
+            "chat_id": user_id,
+            "dedupe_key": f"oncall:{alert.id}:{user_id}:"
+            f"{1 + int((now - alert.created_at - after) / every)}",
+            "send_at": now,
+            "patient_id": alert.patient_id,
+            "ref_id": alert.id,
+        }
+        for alert in due
+        for user_id in sorted(oncall)
+    ]
+    # Only rounds not queued yet, found in one query: a conflicting insert would still use up
+    # an outbox id (a PostgreSQL sequence) on every tick.
+    queued = await uow.outbox.existing_keys([r["dedupe_key"] for r in rows])
+    await uow.outbox.add_many([r for r in rows if r["dedupe_key"] not in queued])
     return len(due)
 
 

@@ -103,6 +103,16 @@ async def fhir_bundle(
     return fhir.patient_bundle(patient, entries, responses, alerts, _texts())
 
 
+async def patient_bundle(
+    uow: UnitOfWork, patient_id: int, actor: str, actor_id: int | None, now: datetime
+) -> tuple[Patient, bytes] | None:
+    """A patient's Bundle as a file's bytes (None: no such patient); audited."""
+    patient = await uow.patients.get(patient_id)
+    if patient is None:
+        return None
+    return patient, (await fhir_bundle(uow, patient, actor, actor_id, now)).encode()
+
+
 def _rows(patient: Patient, entries, responses, alerts) -> dict[str, list[list]]:
     def yn(value: bool | None) -> str:
         return "" if value is None else ("yes" if value else "no")

@@ -178,8 +178,10 @@ async def typed(uow: UnitOfWork, patient: Patient, text: str, now: datetime) -> 
         or response.answers.get("phase") not in ("name", "more")
         # Asked long ago: this text is about something else (a question, a note).
         or now - response.started_at > ACTIVITY_ANSWER_WITHIN
-        # "ok", "thanks", "hello": not an activity (the small-talk reply answers them).
+        # "ok", "thanks", "hello": not an activity (the small-talk reply answers them); nor a
+        # question, which goes on to be answered.
         or plain_request(text) is not None
+        or text.strip().endswith("?")
     ):
         return Step("none")
     name = " ".join(text.split())
