@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 #: The session factory the bot passes around (one session per unit of work).
 SessionMaker = async_sessionmaker
@@ -40,10 +48,94 @@ def make_engine(url: str) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, **POOL)
+    # No pre-ping: it cost a round trip and a sixth of the bot's CPU per checkout (py-spy,
+    # bench/latency.py). A connection broken by a restart of PostgreSQL fails its first
+    # statement instead; SQLAlchemy then drops the pool's connections, and every caller runs
+    # the unit of work again (the inbox, the outbox and the ticks retry on connection_lost).
+    return create_async_engine(url, **POOL)
+
+
+class SerialisedSession(AsyncSession):
+    """A session of the SQLite engine. SQLite lets one transaction write at a time; each of
+    ours takes the write lock at its first statement (``BEGIN IMMEDIATE``). Transactions of
+    this process queue on an asyncio lock, woken in order the moment the previous one ends,
+    instead of SQLite's busy handler, which sleeps and polls (up to 100 ms a try): under
+    load that sleeping, not the work, made the tail of the button-press latency.
+    Another process (the test suite, an export) still waits on ``busy_timeout``."""
+
+    _holding = False
+
+    async def _enter(self) -> None:
+        if not self._holding:
+            await self.info["writer_lock"].acquire()
+            self._holding = True
+
+    def _leave(self) -> None:
+        if self._holding:
+            self._holding = False
+            self.info["writer_lock"].release()
+
+    async def execute(self, *args: Any, **kw: Any) -> Any:
+        await self._enter()
+        return await super().execute(*args, **kw)
+
+    async def scalar(self, *args: Any, **kw: Any) -> Any:
+        await self._enter()
+        return await super().scalar(*args, **kw)
+
+    async def scalars(self, *args: Any, **kw: Any) -> Any:
+        await self._enter()
+        return await super().scalars(*args, **kw)
+
+    async def get(self, *args: Any, **kw: Any) -> Any:
+        await self._enter()
+        return await super().get(*args, **kw)
+
+    async def merge(self, *args: Any, **kw: Any) -> Any:
+        await self._enter()
+        return await super().merge(*args, **kw)
+
+    async def flush(self, *args: Any, **kw: Any) -> None:
+        await self._enter()
+        await super().flush(*args, **kw)
+
+    async def refresh(self, *args: Any, **kw: Any) -> None:
+        await self._enter()
+        await super().refresh(*args, **kw)
+
+    async def delete(self, *args: Any, **kw: Any) -> None:
+        await self._enter()
+        await super().delete(*args, **kw)
+
+    async def commit(self) -> None:
+        if not self._holding and (self.new or self.dirty or self.deleted):
+            await self._enter()  # the commit flushes: it writes
+        try:
+            await super().commit()
+        finally:
+            self._leave()
+
+    async def rollback(self) -> None:
+        try:
+            await super().rollback()
+        finally:
+            self._leave()
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self._leave()
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
+    if engine.dialect.name == "sqlite":
+        return async_sessionmaker(
+            engine,
+            class_=SerialisedSession,
+            expire_on_commit=False,
+            info={"writer_lock": asyncio.Lock()},
+        )
     return async_sessionmaker(engine, expire_on_commit=False)
 
 

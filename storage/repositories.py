@@ -190,7 +190,8 @@ class CheckinRepository(_Repo):
         return await self.s.get(CheckinDraft, patient_id)
 
     async def save_draft(self, draft: CheckinDraft) -> None:
-        await self.s.merge(draft)
+        if draft not in self.s:  # loaded by this unit of work: its changes are tracked
+            await self.s.merge(draft)
 
     async def drop_draft(self, patient_id: int) -> None:
         await self.s.execute(delete(CheckinDraft).where(CheckinDraft.patient_id == patient_id))
