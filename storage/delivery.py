@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -19,6 +19,16 @@ def insert_ignoring_duplicates(session: AsyncSession, table):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(table).on_conflict_do_nothing()
+
+
+# Built once: the statement of every update handled (a Core statement on the table, its cache
+# key computed once, rather than an ORM update rebuilt for each update).
+_inbox = InboxUpdate.__table__
+_MARK_DONE = (
+    update(_inbox)
+    .where(_inbox.c.update_id == bindparam("done_id"), _inbox.c.status == "pending")
+    .values(status="done", done_at=bindparam("finished"), claimed_until=None, error=None)
+)
 
 
 class InboxRepository:
@@ -121,12 +131,7 @@ class InboxRepository:
         )
 
     async def mark_done(self, update_id: int, now: datetime) -> None:
-        await self.s.execute(
-            update(InboxUpdate)
-            .where(InboxUpdate.update_id == update_id, InboxUpdate.status == "pending")
-            .values(status="done", done_at=now, claimed_until=None, error=None),
-            execution_options={"synchronize_session": False},
-        )
+        await self.s.execute(_MARK_DONE, {"done_id": update_id, "finished": now})
 
     async def retry_later(self, update_id: int, at: datetime, error: str) -> None:
         await self.s.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -23,6 +23,14 @@ from storage.models import (
     RelayedQuestion,
     Reminder,
     StaffMenu,
+)
+
+# Built once (their cache keys are computed once): the lookups of every update a patient sends.
+_PATIENT_BY_USER = select(Patient).where(Patient.telegram_user_id == bindparam("user"))
+_PATIENT_AND_DRAFT_BY_USER = (
+    select(Patient, CheckinDraft)
+    .outerjoin(CheckinDraft, CheckinDraft.patient_id == Patient.id)
+    .where(Patient.telegram_user_id == bindparam("user"))
 )
 
 
@@ -54,16 +62,8 @@ class PatientRepository(_Repo):
         """``with_draft``: their check-in draft is loaded in the same query (a button press
         of the check-in needs both; ``CheckinRepository.draft`` then finds it loaded)."""
         if not with_draft:
-            return await self.s.scalar(
-                select(Patient).where(Patient.telegram_user_id == telegram_user_id)
-            )
-        row = (
-            await self.s.execute(
-                select(Patient, CheckinDraft)
-                .outerjoin(CheckinDraft, CheckinDraft.patient_id == Patient.id)
-                .where(Patient.telegram_user_id == telegram_user_id)
-            )
-        ).first()
+            return await self.s.scalar(_PATIENT_BY_USER, {"user": telegram_user_id})
+        row = (await self.s.execute(_PATIENT_AND_DRAFT_BY_USER, {"user": telegram_user_id})).first()
         return row[0] if row else None
 
     async def get(self, patient_id: int) -> Patient | None:

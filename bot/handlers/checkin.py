@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 from bot import render
 from bot.content import text
 from bot.handlers import proms
-from bot.handlers.common import patient_or_explain, svc
+from bot.handlers.common import edit_pressed, patient_or_explain, svc
 from bot.services import checkin, onboarding
 from storage.models import Patient
 
@@ -83,9 +83,8 @@ async def checkin_button(
                 await checkin.remember_message(uow, patient.id, sent.message_id)
     elif outcome.status == "question":
         await query.answer()
-        await query.edit_message_text(
-            render.checkin_question(outcome.draft),
-            reply_markup=render.checkin_keyboard(outcome.draft),
+        await edit_pressed(
+            update, render.checkin_question(outcome.draft), render.checkin_keyboard(outcome.draft)
         )
     if outcome.status == "done":
         if not outcome.urgent:
@@ -127,7 +126,7 @@ async def checkin_note(
 async def _finished(update, context, patient: Patient, outcome, edit: bool) -> None:
     body = render.checkin_closing(patient, outcome.entry, outcome)
     if edit:
-        await update.callback_query.edit_message_text(body)
+        await edit_pressed(update, body)
     else:
         await context.bot.send_message(patient.chat_id, body)
     if not outcome.closed_early:  # never a questionnaire after "get help now"

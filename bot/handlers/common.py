@@ -9,6 +9,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.content import text
 from bot.delivery.inbox import report_error
+from bot.sender import raw_call
 from bot.services import onboarding
 from bot.services.context import Services
 from storage.models import Patient
@@ -109,3 +110,17 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
                 await context.bot.send_message(update.effective_chat.id, text("error_generic"))
     except Exception:  # noqa: BLE001 - the error handler must not raise
         log.warning("could not tell the user about the error", exc_info=True)
+
+
+async def edit_pressed(update: Update, body: str, markup=None) -> None:
+    """Replace the text (and buttons) of the message whose button was pressed: the check-in's
+    hot path, so the answer is not made into a ``Message`` nobody reads (see ``raw_call``)."""
+    message = update.callback_query.message
+    await raw_call(
+        update.get_bot(),
+        "edit_message_text",
+        chat_id=message.chat.id,
+        message_id=message.message_id,
+        text=body,
+        reply_markup=markup,
+    )
