@@ -23,12 +23,12 @@ or tuned on). :func:`choose_threshold` minimises the two error rates added toget
 questions not answered with the right entry (declined, or answered wrongly) plus questions to
 decline that were answered, each as a rate, so neither set outweighs the other by its size;
 within the flat optimal range, the midpoint is taken. An off-topic question
-(``bot.faq.off_topic``) scores 0, and a question to decline whose best entry is a declining
-deferral counts as declined (see ``DECLINING_DEFERRALS``).
+(``bot.language.faq.off_topic``) scores 0, and a question to decline whose best entry is a
+declining deferral counts as declined (see ``DECLINING_DEFERRALS``).
 
 :func:`calibrate` does the same for the similarity alone (no model), on the tuning halves and
-the FAQ's ``out_of_scope`` questions: that is ``bot.faq.DEFAULT_THRESHOLD``, used only without a
-model file; a unit test checks it still agrees.
+the FAQ's ``out_of_scope`` questions: that is ``bot.language.faq.DEFAULT_THRESHOLD``, used
+only without a model file; a unit test checks it still agrees.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.faq import MODEL_PATH, FaqIndex, FaqMatch, off_topic  # noqa: E402
+from bot.language.faq import MODEL_PATH, FaqIndex, FaqMatch, off_topic  # noqa: E402
 
 EVAL_PATH = ROOT / "tests" / "data" / "faq_eval.yaml"
 # Issue 11: questions in patients' words, written blind, with their own tune / test split.

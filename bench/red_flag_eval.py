@@ -1,6 +1,6 @@
 """Evaluate the red-flag reader: ``python bench/red_flag_eval.py`` from the repository root.
 
-Runs ``bot/rules/red_flag_triage.assess`` over ``tests/data/red_flag_eval.yaml`` and prints, for
+Runs ``bot/language/red_flag_triage.assess`` over ``tests/data/red_flag_eval.yaml`` and prints, for
 each half (``tune``: what the rules and the model were tuned on; ``test``: held out):
 
 * recall: urgent messages that get the urgent path at once, or the question "Is this happening
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.rules.red_flag_triage import assess  # noqa: E402
+from bot.language.red_flag_triage import assess  # noqa: E402
 
 EVAL_PATH = ROOT / "tests" / "data" / "red_flag_eval.yaml"
 TARGET_RECALL = 1.0

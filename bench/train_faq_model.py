@@ -1,15 +1,15 @@
 """Train the FAQ matcher's model: ``python bench/train_faq_model.py`` from the repository root.
 
-Learns the weights of the small model in ``bot/faq.py`` (a multinomial logistic regression, L2,
-over the matcher's word features; numpy, which matplotlib already brings), chooses the
-confidence threshold, and writes both to ``bot/content/faq_model.json``, which the bot loads at
-start and reads in pure Python.
+Learns the weights of the small model in ``bot/language/faq.py`` (a multinomial logistic
+regression, L2, over the matcher's word features; numpy, which matplotlib already brings),
+chooses the confidence threshold, and writes both to ``bot/content/faq_model.json``, which the
+bot loads at start and reads in pure Python.
 
 Training data, and only this:
 
 * each FAQ entry's question, topic and phrasings (``bot/content/faq.yaml``) and its example
   questions (``bot/content/faq_examples.yaml``), one class per entry; the example questions to
-  decline in ``faq_examples.yaml``, one class more (``bot.faq.training_data``);
+  decline in ``faq_examples.yaml``, one class more (``bot.language.faq.training_data``);
 * the tuning halves of the two evaluation sets (``bench/faq_eval.py:tuning_items``): the
   ``split: tune`` half of ``tests/data/faq_questions.yaml`` and the calibration half of
   ``tests/data/faq_eval.yaml``, answerable questions under their entry, questions to decline
@@ -51,7 +51,7 @@ from faq_eval import (  # noqa: E402
     tuning_items,
 )
 
-from bot.faq import (  # noqa: E402
+from bot.language.faq import (  # noqa: E402
     DECLINE,
     MODEL_PATH,
     FaqIndex,
@@ -157,8 +157,8 @@ def main() -> int:
     MODEL_PATH.write_text(
         json.dumps(
             {
-                "about": "Weights and threshold of the FAQ matcher's model (bot/faq.py), written "
-                "by bench/train_faq_model.py; do not edit by hand.",
+                "about": "Weights and threshold of the FAQ matcher's model (bot/language/faq.py), "
+                "written by bench/train_faq_model.py; do not edit by hand.",
                 "fingerprint": training_fingerprint(data),
                 "threshold": threshold,
                 "out_of_fold": {

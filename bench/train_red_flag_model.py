@@ -1,6 +1,6 @@
 """Train the red-flag model: ``python bench/train_red_flag_model.py`` from the repository root.
 
-Learns the weights of ``bot/rules/red_flag_model.py`` (logistic regression, L2, balanced
+Learns the weights of ``bot/language/red_flag_model.py`` (logistic regression, L2, balanced
 classes; numpy, which matplotlib already brings) and writes ``bot/content/red_flag_model.json``.
 
 Training data, and only this:
@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.rules.red_flag_model import WEIGHTS_PATH, features  # noqa: E402
-from bot.rules.red_flags import detect_red_flag  # noqa: E402
+from bot.language.red_flag_model import WEIGHTS_PATH, features  # noqa: E402
+from bot.language.red_flags import detect_red_flag  # noqa: E402
 
 EVAL = ROOT / "tests" / "data" / "red_flag_eval.yaml"
 PHRASES = ROOT / "tests" / "data" / "red_flag_phrases.yaml"
@@ -126,7 +126,7 @@ def main() -> int:
     WEIGHTS_PATH.write_text(
         json.dumps(
             {
-                "about": "Weights of bot/rules/red_flag_model.py, written by "
+                "about": "Weights of bot/language/red_flag_model.py, written by "
                 "bench/train_red_flag_model.py; do not edit by hand.",
                 "ask_threshold": threshold,
                 "ask_min_evidence": MIN_EVIDENCE,

@@ -26,13 +26,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot import digest_job
-from bot.clock import Clock, make_clock
 from bot.content import ContentError, messages, read, snippets, use_dir
+from bot.content.exercises import library
+from bot.delivery import digest as digest_delivery
+from bot.delivery.http import AiohttpRequest
 from bot.delivery.limiter import Limiter
 from bot.delivery.outbox import FAST_LANE, Outbox
+from bot.delivery.sender import Sender
 from bot.delivery.transport import BotRequest
-from bot.exercises import library
 from bot.handlers import (
     checkin,
     common,
@@ -45,13 +46,12 @@ from bot.handlers import (
     staff,
 )
 from bot.handlers import settings as settings_handlers
-from bot.http import AiohttpRequest
+from bot.language.places import place_table
+from bot.language.plain_words import vocabulary
+from bot.language.red_flag_model import load_concepts, load_model
+from bot.language.red_flags import load_rules
 from bot.outcomes.proms import content as prom_content
-from bot.rules.places import place_table
-from bot.rules.plain_words import vocabulary
-from bot.rules.red_flag_model import load_concepts, load_model
-from bot.rules.red_flags import load_rules
-from bot.sender import Sender
+from bot.runtime.clock import Clock, make_clock
 from bot.services.context import Services
 from bot.services.questions import faq_index
 from bot.settings import Settings
@@ -106,7 +106,7 @@ async def bulk_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     await _outbox(context).drain_all(running)
     if app.running:
         s: Services = app.bot_data["services"]
-        await digest_job.run_if_due(s.sessionmaker, s.settings, s.clock)
+        await digest_delivery.run_if_due(s.sessionmaker, s.settings, s.clock)
 
 
 async def _set_commands(app: Application, settings: Settings, services: Services) -> None:

@@ -8,9 +8,9 @@ import logging
 import sys
 
 from bot.content import ContentError
-from bot.logs import setup_logging
+from bot.runtime.logs import setup_logging
+from bot.runtime.startup import StartupError, url_password
 from bot.settings import Settings, SettingsError, load_settings
-from bot.startup import StartupError, url_password
 
 log = logging.getLogger("recovery_bot")
 
@@ -104,8 +104,8 @@ def cmd_run(args: argparse.Namespace) -> None:
     import uvloop
 
     from bot.app import build_application, load_content
-    from bot.runner import serve
-    from bot.startup import preflight
+    from bot.delivery.runner import serve
+    from bot.runtime.startup import preflight
     from storage.migrate import upgrade
 
     settings = _settings()
@@ -122,7 +122,7 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def cmd_db(args: argparse.Namespace) -> None:
-    from bot.startup import preflight
+    from bot.runtime.startup import preflight
     from storage.migrate import upgrade
 
     settings = _settings(require_running=False)
@@ -135,7 +135,7 @@ def cmd_db(args: argparse.Namespace) -> None:
 def _with_database(settings: Settings, work):
     """Run ``await work(uow, now)`` in one unit of work on the settings' database (migrated
     first) and return what it returns: the operator commands' shared start."""
-    from bot.clock import make_clock
+    from bot.runtime.clock import make_clock
     from storage.db import make_engine, make_sessionmaker
     from storage.migrate import upgrade
     from storage.uow import UnitOfWork
@@ -155,9 +155,9 @@ def _with_database(settings: Settings, work):
 
 def cmd_invite(args: argparse.Namespace) -> None:
     from bot.content import text
-    from bot.render import plain
+    from bot.content.render import plain
+    from bot.runtime.startup import preflight
     from bot.services.invites import InviteError, create_invite, deep_link
-    from bot.startup import preflight
 
     settings = _settings(require_running=False)
     settings.token  # noqa: B018 - raises SettingsError when missing
@@ -230,7 +230,7 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from bot.demo import run_demo
+    from bot.runtime.demo import run_demo
 
     asyncio.run(run_demo(script=args.script, keep=args.keep))
 
@@ -310,7 +310,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _demo_description() -> str:
-    from bot.demo import HELP
+    from bot.runtime.demo import HELP
 
     return "Chat with the real bot in this terminal, as a patient and as a clinician.\n\n" + HELP
 
@@ -348,7 +348,7 @@ def _first_line(exc: BaseException) -> str:
 def _scrub(message: str) -> str:
     import os
 
-    from bot.logs import TOKEN_SHAPE
+    from bot.runtime.logs import TOKEN_SHAPE
 
     token = os.environ.get("TELEGRAM_BOT_TOKEN", "")
     if token:

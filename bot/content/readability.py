@@ -16,8 +16,8 @@ import statistics
 from dataclasses import dataclass
 
 from bot.content import messages
-from bot.exercises import library
-from bot.faq import FaqIndex
+from bot.content.exercises import library
+from bot.language.faq import FaqIndex
 
 #: Messages only the clinic's staff read (staff chat, staff commands).
 STAFF_KEYS = re.compile(

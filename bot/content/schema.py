@@ -313,7 +313,7 @@ def _model(cls: type[BaseModel]) -> Callable[[Any, Path], None]:
 
 
 #: File name -> its check. exercises.yaml is checked, entry by entry, by its own loader
-#: (``bot.exercises.Library.from_data``), which names the offending exercise or plan.
+#: (``bot.content.exercises.Library.from_data``), which names the offending exercise or plan.
 CHECKS: dict[str, Callable[[Any, Path], None]] = {
     "messages.yaml": _check_messages,
     "safety.yaml": _model(SafetyFile),

@@ -34,7 +34,7 @@ from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from bot.delivery.transport import retry_after_seconds
-from bot.rules.text import normalise
+from bot.language.text import normalise
 from bot.services.context import Services
 from storage.db import connection_lost
 from storage.uow import HandledUpdate, UnitOfWork, current_update
@@ -80,7 +80,7 @@ _NAME_FIELDS = ("first_name", "last_name", "title")
 
 def normalise_update(raw: dict[str, Any]) -> dict[str, Any]:
     """The update as the handlers see it: what people typed (texts, captions, names)
-    normalised once, here (``bot.rules.text``). The inbox keeps the raw update as received."""
+    normalised once, here (``bot.language.text``). The inbox keeps the raw update as received."""
 
     def walk(value: Any, key: str = "") -> Any:
         if isinstance(value, dict):

@@ -24,14 +24,13 @@ from typing import Any
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot import render
-from bot.clock import Clock
-from bot.content import callbacks, label, text
+from bot.content import callbacks, label, render, text
+from bot.content.exercises import library
+from bot.content.render import button
 from bot.delivery.limiter import Priority
-from bot.exercises import library
+from bot.delivery.sender import Sender, retry_after_seconds
 from bot.outcomes.chart import render_png
-from bot.render import button
-from bot.sender import Sender, retry_after_seconds
+from bot.runtime.clock import Clock
 from bot.services import reminders
 from bot.services.alerts import (
     ALERT_EDIT,

@@ -20,8 +20,8 @@ from datetime import timedelta
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.request import RequestData
 
+from bot.delivery.http import AiohttpRequest
 from bot.delivery.limiter import Limiter, Priority
-from bot.http import AiohttpRequest
 
 log = logging.getLogger(__name__)
 

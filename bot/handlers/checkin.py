@@ -8,8 +8,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot import render
-from bot.content import text
+from bot.content import render, text
 from bot.handlers import proms
 from bot.handlers.common import edit_pressed, patient_or_explain, svc
 from bot.services import checkin, onboarding

@@ -6,11 +6,11 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.content import callbacks, text
-from bot.exercises import library, render_exercise, render_plan
+from bot.content.exercises import library, render_exercise, render_plan
+from bot.content.render import button
 from bot.handlers.checkin import begin_checkin
 from bot.handlers.common import active_patient, svc
 from bot.handlers.staff import _refuse, _reply_long
-from bot.render import button
 from bot.services import patient_settings, reminders
 from bot.services.questions import queue_to_patient
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot import render
-from bot.content import text
+from bot.content import render, text
 from bot.handlers.checkin import begin_checkin
 from bot.handlers.common import is_staff, svc
 from bot.services import onboarding

@@ -6,8 +6,8 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.content import callbacks, label, text
+from bot.content.render import button
 from bot.handlers.common import svc
-from bot.render import button
 from bot.services import privacy
 
 

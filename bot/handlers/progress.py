@@ -7,8 +7,7 @@ import asyncio
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import render
-from bot.content import text
+from bot.content import render, text
 from bot.handlers.common import patient_or_explain, svc
 from bot.outcomes.chart import render_png
 from bot.services.progress import progress_of, psfs_scores

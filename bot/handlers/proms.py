@@ -5,8 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import render
-from bot.content import text
+from bot.content import render, text
 from bot.handlers.common import svc
 from bot.services import proms
 from storage.models import Patient

@@ -8,9 +8,9 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.content import Markup, callbacks, label, text
-from bot.faq import FaqEntry
+from bot.content.render import button
 from bot.handlers.common import active_patient, is_staff, svc
-from bot.render import button
+from bot.language.faq import FaqEntry
 from bot.services import questions
 from storage.models import Patient
 

@@ -17,7 +17,7 @@ from bot.handlers.common import active_patient, help_command
 from bot.handlers.onboarding import onboarding_button, onboarding_text
 from bot.handlers.safety import red_flag_answer, red_flag_in_text
 from bot.handlers.staff import alert_button
-from bot.rules.plain_words import plain_request
+from bot.language.plain_words import plain_request
 
 
 async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

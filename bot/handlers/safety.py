@@ -10,9 +10,9 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.content import text
+from bot.content.render import red_flag_question_keyboard
 from bot.handlers.common import svc
-from bot.render import red_flag_question_keyboard
-from bot.rules.red_flag_triage import assess
+from bot.language.red_flag_triage import assess
 from bot.services.safety import answer_happening_now, ask_if_happening_now, report_text_red_flag
 
 

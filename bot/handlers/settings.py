@@ -5,10 +5,9 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot import render
-from bot.content import callbacks, label, text
+from bot.content import callbacks, label, render, text
+from bot.content.render import button
 from bot.handlers.common import svc
-from bot.render import button
 from bot.services import patient_settings, reminders
 from bot.services.patient_settings import Result
 

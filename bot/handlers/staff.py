@@ -11,8 +11,7 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot import render
-from bot.content import text
+from bot.content import render, text
 from bot.handlers.common import is_staff, svc
 from bot.outcomes.chart import render_png
 from bot.services import alerts, export, invites

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bot.clock import Clock
+from bot.runtime.clock import Clock
 from bot.settings import Settings
 from storage.db import SessionMaker
 from storage.uow import UnitOfWork

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from bot import render
+from bot.content import render
 from bot.outcomes import fhir
 from bot.outcomes.chart import render_png
 from bot.outcomes.progress import build as build_progress

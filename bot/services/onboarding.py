@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.rules.places import Place, understand_zone
-from bot.rules.when import parse_time
+from bot.language.places import Place, understand_zone
+from bot.language.when import parse_time
 from bot.services import invites, reminders
 from storage.models import Conversation, Patient
 from storage.uow import UnitOfWork

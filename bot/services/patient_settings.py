@@ -7,9 +7,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.exercises import library
-from bot.rules import schedule, when
-from bot.rules.places import Place, understand_zone
+from bot.content.exercises import library
+from bot.language import when
+from bot.language.places import Place, understand_zone
+from bot.rules import schedule
 from bot.services import reminders
 from bot.services.onboarding import parse_hhmm
 from storage.models import Conversation, Patient

@@ -11,8 +11,8 @@ import json
 from datetime import date, datetime
 
 from bot.content import text
+from bot.content.render import contact
 from bot.delivery.limiter import Priority
-from bot.render import contact
 from storage.models import Patient
 from storage.uow import UnitOfWork
 

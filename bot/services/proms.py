@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.delivery.limiter import Priority
+from bot.language.plain_words import plain_request
 from bot.outcomes.proms import (
     MAX_ACTIVITY,
     PSFS_MAX_ACTIVITIES,
@@ -22,7 +23,6 @@ from bot.outcomes.proms import (
     score_psfs,
     score_startback,
 )
-from bot.rules.plain_words import plain_request
 from storage.models import Patient, PromResponse
 from storage.uow import UnitOfWork
 

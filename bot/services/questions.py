@@ -1,7 +1,8 @@
 """Patients' questions: answered from the approved FAQ, or passed to the clinic.
 
-The matcher (``bot/faq.py``) never guesses: below its calibrated threshold the patient is told so
-and may relay the question to the staff chat; a staff reply to that message reaches them.
+The matcher (``bot/language/faq.py``) never guesses: below its calibrated threshold the patient
+is told so and may relay the question to the staff chat; a staff reply to that message reaches
+them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from datetime import datetime
 from functools import cache
 
 from bot.delivery.limiter import Priority
-from bot.faq import FaqIndex, FaqMatch
+from bot.language.faq import FaqIndex, FaqMatch
 from bot.services.alerts import once_key
 from storage.models import Patient, RelayedQuestion
 from storage.uow import UnitOfWork

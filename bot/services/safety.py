@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.content import text
+from bot.content.render import clinic_time
 from bot.delivery.limiter import Priority
-from bot.render import clinic_time
+from bot.language.red_flags import RedFlagHit
 from bot.rules.escalation import Decision
-from bot.rules.red_flags import RedFlagHit
 from bot.services.alerts import once_key, queue_alert_message, raise_alert
 from bot.settings import Settings
 from storage.models import Alert, Patient
@@ -59,7 +59,7 @@ async def report_text_red_flag(
 
 # --- "Is this happening now?" ------------------------------------------------------------------
 #
-# A message that may describe a red flag (bot/rules/red_flag_triage.py says "ask") gets one
+# A message that may describe a red flag (bot/language/red_flag_triage.py says "ask") gets one
 # question with Yes / No buttons. Its state is an alert row of rule UNCONFIRMED_RULE: the
 # patient's words, the plain reason and the buttons' nonce are in its figures. The clinic
 # message about it is queued in the outbox at once, due RED_FLAG_CONFIRM_MINUTES later, so an

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.exercises import (
+from bot.content.exercises import (
     DEFAULT_PATH,
     Dose,
     Exercise,

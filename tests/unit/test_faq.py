@@ -1,4 +1,5 @@
-"""The FAQ content (bot/content/faq.yaml), its matcher (bot/faq.py) and its evaluation set."""
+"""The FAQ content (bot/content/faq.yaml), its matcher (bot/language/faq.py) and its evaluation
+set."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import faq_eval as bench  # noqa: E402
 from faq_eval import calibrate, evaluate, load_eval  # noqa: E402
 
 from bot.content import without_snippets  # noqa: E402
-from bot.faq import (  # noqa: E402
+from bot.language.faq import (  # noqa: E402
     DECLINE,
     DEFAULT_PATH,
     DEFAULT_THRESHOLD,

@@ -11,7 +11,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.http import AiohttpRequest
+from bot.delivery.http import AiohttpRequest
 
 TOKEN = "123456:secret-token-that-must-not-leak"
 

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from bot.content import callbacks
-from bot.rules.when import Weekly, parse_pause, parse_weekly
+from bot.language.when import Weekly, parse_pause, parse_weekly
 from bot.services.checkin import parse_value
 from bot.services.onboarding import parse_hhmm, parse_timezone
 

@@ -1,8 +1,8 @@
-"""Time zones as people name them: zone names, cities and countries (bot/rules/places.py)."""
+"""Time zones as people name them: zone names, cities and countries (bot/language/places.py)."""
 
 import pytest
 
-from bot.rules.places import Place, build_table, key, understand_zone
+from bot.language.places import Place, build_table, key, understand_zone
 
 
 @pytest.mark.parametrize(

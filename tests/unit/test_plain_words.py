@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.rules.plain_words import build_vocabulary, plain_request
-from bot.rules.red_flag_triage import assess
+from bot.language.plain_words import build_vocabulary, plain_request
+from bot.language.red_flag_triage import assess
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
-from bot import render
+from bot.content import render
 from bot.outcomes.chart import render_png
 from bot.outcomes.progress import Change, build
 

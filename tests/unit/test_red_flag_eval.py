@@ -19,8 +19,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import red_flag_eval as bench  # noqa: E402
 
-from bot.rules.red_flag_model import load_model  # noqa: E402
-from bot.rules.red_flag_triage import assess  # noqa: E402
+from bot.language.red_flag_model import load_model  # noqa: E402
+from bot.language.red_flag_triage import assess  # noqa: E402
 
 DATA = yaml.safe_load(bench.EVAL_PATH.read_text(encoding="utf-8"))
 

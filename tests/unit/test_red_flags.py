@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.rules.red_flags import (
+from bot.language.red_flags import (
     KINDS,
     RED_FLAGS_PATH,
     RedFlagHit,

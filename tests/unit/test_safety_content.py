@@ -14,8 +14,8 @@ import re
 import pytest
 
 from bot.content import content_versions, messages, safety, snippets, without_snippets
-from bot.exercises import library
-from bot.faq import FaqIndex
+from bot.content.exercises import library
+from bot.language.faq import FaqIndex
 
 FAQ = {e.id: e for e in FaqIndex.load().entries}
 LIB = library()

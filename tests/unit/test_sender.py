@@ -9,11 +9,11 @@ from telegram.constants import ParseMode
 from telegram.error import RetryAfter
 from telegram.ext import Defaults, ExtBot
 
+from bot.content.render import chunk_lines
+from bot.delivery.http import AiohttpRequest
 from bot.delivery.limiter import Limiter, Priority
+from bot.delivery.sender import Sender
 from bot.delivery.transport import BotRequest, sending_as
-from bot.http import AiohttpRequest
-from bot.render import chunk_lines
-from bot.sender import Sender
 from fake_telegram import FakeBotApi
 
 TOKEN = "424242:fake-token-used-only-by-the-tests"

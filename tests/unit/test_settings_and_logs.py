@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from bot.logs import RedactingFormatter
+from bot.runtime.logs import RedactingFormatter
 from bot.settings import SettingsError, load_settings
 
 TOKEN = "987654:secret-token-value-for-the-test"

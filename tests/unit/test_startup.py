@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 
-from bot.settings import SettingsError, load_settings
-from bot.startup import (
+from bot.runtime.startup import (
     database_transient,
     reason,
     retrying,
     shown_url,
     telegram_transient,
 )
+from bot.settings import SettingsError, load_settings
 
 
 class Waits:
@@ -67,7 +67,7 @@ async def test_a_failure_waiting_cannot_fix_is_raised_at_once():
 
 
 def _wrapped_network_error(os_error: OSError) -> NetworkError:
-    """As bot.http raises it: a NetworkError from the connection's OS-level error."""
+    """As bot.delivery.http raises it: a NetworkError from the connection's OS-level error."""
     try:
         raise NetworkError(f"aiohttp.ClientConnectorError: {os_error}") from os_error
     except NetworkError as exc:

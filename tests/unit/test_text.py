@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.render import split_text
+from bot.content.render import split_text
+from bot.language.red_flags import detect_red_flag
+from bot.language.text import normalise
 from bot.rules.escalation import late_safety_yes
-from bot.rules.red_flags import detect_red_flag
-from bot.rules.text import normalise
 
 
 @pytest.mark.parametrize(

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.content import read
-from bot.rules.red_flag_model import concepts_in, load_model
-from bot.rules.red_flags import (
+from bot.language.red_flag_model import concepts_in, load_model
+from bot.language.red_flags import (
     RedFlagHit,
     denied_red_flags,
     detect_red_flags,

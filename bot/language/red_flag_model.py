@@ -29,7 +29,7 @@ from pathlib import Path
 import yaml
 
 from bot.content import read
-from bot.rules.red_flags import load_rules, normalise
+from bot.language.red_flags import load_rules, normalise
 
 __all__ = [
     "CONCEPTS_PATH",

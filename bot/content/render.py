@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.content import Markup, callbacks, label, text, unwrap
+from bot.language.places import Place
 from bot.outcomes.progress import mean, weeks
 from bot.outcomes.proms import STARTBACK_ITEMS, content
 from bot.outcomes.report import ReportData
-from bot.rules.places import Place
 from bot.services.proms import current_activity
 from bot.settings import Settings
 from storage.models import Alert, CheckinDraft, CheckinEntry, Patient, RelayedQuestion
@@ -550,6 +550,46 @@ def change_week_line(change) -> str:
     values = _change_values(change, clinician=True)
     values["site"] = values["site"].lower()
     return text(f"digest_change_{change.direction}", **values)
+
+
+def digest_lines(d) -> list[str]:
+    """The daily clinic digest (``bot.services.digest.Digest``), one line per item."""
+    lines = [
+        text(
+            "digest_header",
+            day=d.day.strftime("%A %d %B"),
+            active=d.active,
+            checked_in=d.checked_in,
+            urgent=d.open_urgent,
+            worsening=d.open_worsening,
+        )
+    ]
+    if d.reviews:
+        lines.append(text("digest_reviews"))
+        lines += [
+            text("digest_review_row", name=p.name, id=p.id, reason=a.reason) for p, a in d.reviews
+        ]
+    else:
+        lines.append(text("digest_no_reviews"))
+    if d.changes:
+        lines.append(text("digest_changes"))
+        lines += [
+            text(
+                "digest_change_row",
+                name=p.name,
+                id=p.id,
+                what=change_week_line(c),
+            )
+            for p, c in d.changes
+        ]
+    if d.unreachable:
+        lines.append(
+            text(
+                "digest_unreachable",
+                names=", ".join(f"{p.name} (ID {p.id})" for p in d.unreachable),
+            )
+        )
+    return lines
 
 
 def staff_progress_caption(patient: Patient, progress) -> str:

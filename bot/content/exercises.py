@@ -20,7 +20,7 @@ import yaml
 
 from bot.content import expand, read
 
-DEFAULT_PATH = Path(__file__).parent / "content" / "exercises.yaml"
+DEFAULT_PATH = Path(__file__).parent / "exercises.yaml"
 
 EXERCISE_ID_MAX = 24
 PLAN_ID_MAX = 20

@@ -172,8 +172,8 @@ class Terminal:
 
 async def run_demo(script: str | None = None, out=sys.stdout, keep: bool = False) -> None:
     from bot.app import build_application
-    from bot.logs import setup_logging
-    from bot.runner import running
+    from bot.delivery.runner import running
+    from bot.runtime.logs import setup_logging
     from bot.settings import load_settings
     from fake_telegram import FakeBotApi
     from storage.migrate import upgrade

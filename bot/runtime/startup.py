@@ -20,7 +20,7 @@ from typing import TypeVar
 from telegram import Bot
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TimedOut
 
-from bot.http import AiohttpRequest
+from bot.delivery.http import AiohttpRequest
 from bot.settings import Settings
 from storage.db import driver_error, make_engine, shown_url, url_password
 

@@ -4,53 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.clock import Clock
-from bot.content import text
+from bot.content.render import chunk_lines, digest_lines
 from bot.delivery.limiter import Priority
-from bot.render import change_week_line, chunk_lines
+from bot.runtime.clock import Clock
 from bot.services import digest
 from bot.settings import Settings
 from storage.db import SessionMaker
 from storage.uow import UnitOfWork
-
-
-def render(d: digest.Digest) -> list[str]:
-    lines = [
-        text(
-            "digest_header",
-            day=d.day.strftime("%A %d %B"),
-            active=d.active,
-            checked_in=d.checked_in,
-            urgent=d.open_urgent,
-            worsening=d.open_worsening,
-        )
-    ]
-    if d.reviews:
-        lines.append(text("digest_reviews"))
-        lines += [
-            text("digest_review_row", name=p.name, id=p.id, reason=a.reason) for p, a in d.reviews
-        ]
-    else:
-        lines.append(text("digest_no_reviews"))
-    if d.changes:
-        lines.append(text("digest_changes"))
-        lines += [
-            text(
-                "digest_change_row",
-                name=p.name,
-                id=p.id,
-                what=change_week_line(c),
-            )
-            for p, c in d.changes
-        ]
-    if d.unreachable:
-        lines.append(
-            text(
-                "digest_unreachable",
-                names=", ".join(f"{p.name} (ID {p.id})" for p in d.unreachable),
-            )
-        )
-    return lines
 
 
 async def run_if_due(sm: SessionMaker, settings: Settings, clock: Clock) -> bool:
@@ -64,7 +24,7 @@ async def run_if_due(sm: SessionMaker, settings: Settings, clock: Clock) -> bool
             return False
     async with UnitOfWork(sm) as uow:
         d = await digest.build(uow, now, settings.thresholds, settings.clinic_timezone)
-        for i, message in enumerate(chunk_lines(render(d))):
+        for i, message in enumerate(chunk_lines(digest_lines(d))):
             await uow.outbox.add(
                 kind="digest",
                 priority=Priority.DIGEST,

@@ -94,10 +94,10 @@ __all__ = [
     "training_fingerprint",
 ]
 
-DEFAULT_PATH = Path(__file__).resolve().parent / "content" / "faq.yaml"
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "content" / "faq.yaml"
 EXAMPLES_NAME = "faq_examples.yaml"
 #: The weights of the small model, learnt by ``bench/train_faq_model.py``.
-MODEL_PATH = Path(__file__).resolve().parent / "content" / "faq_model.json"
+MODEL_PATH = Path(__file__).resolve().parent.parent / "content" / "faq_model.json"
 #: The model's name for "none of the entries": a question to decline.
 DECLINE = "-"
 
@@ -163,7 +163,7 @@ class MatcherConfig:
 # Text normalisation
 # --------------------------------------------------------------------------------------------
 
-LANGUAGE_PATH = Path(__file__).resolve().parent / "content" / "faq_language.yaml"
+LANGUAGE_PATH = Path(__file__).resolve().parent.parent / "content" / "faq_language.yaml"
 
 
 def _load_language(path: Path = LANGUAGE_PATH) -> dict:

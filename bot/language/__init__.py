@@ -1,0 +1,2 @@
+"""Understanding patients' words: text normalisation, red-flag phrases and triage, the FAQ
+matcher, typed times and pauses, places and plain requests."""
