@@ -9,7 +9,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.content import text
 from bot.delivery.inbox import report_error
-from bot.sender import raw_call
+from bot.delivery.sender import raw_call
 from bot.services import onboarding
 from bot.services.context import Services
 from storage.models import Patient
