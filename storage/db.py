@@ -75,38 +75,6 @@ class SerialisedSession(AsyncSession):
             self._holding = False
             self.info["writer_lock"].release()
 
-    async def execute(self, *args: Any, **kw: Any) -> Any:
-        await self._enter()
-        return await super().execute(*args, **kw)
-
-    async def scalar(self, *args: Any, **kw: Any) -> Any:
-        await self._enter()
-        return await super().scalar(*args, **kw)
-
-    async def scalars(self, *args: Any, **kw: Any) -> Any:
-        await self._enter()
-        return await super().scalars(*args, **kw)
-
-    async def get(self, *args: Any, **kw: Any) -> Any:
-        await self._enter()
-        return await super().get(*args, **kw)
-
-    async def merge(self, *args: Any, **kw: Any) -> Any:
-        await self._enter()
-        return await super().merge(*args, **kw)
-
-    async def flush(self, *args: Any, **kw: Any) -> None:
-        await self._enter()
-        await super().flush(*args, **kw)
-
-    async def refresh(self, *args: Any, **kw: Any) -> None:
-        await self._enter()
-        await super().refresh(*args, **kw)
-
-    async def delete(self, *args: Any, **kw: Any) -> None:
-        await self._enter()
-        await super().delete(*args, **kw)
-
     async def commit(self) -> None:
         if not self._holding and (self.new or self.dirty or self.deleted):
             await self._enter()  # the commit flushes: it writes
@@ -126,6 +94,20 @@ class SerialisedSession(AsyncSession):
             await super().close()
         finally:
             self._leave()
+
+
+def _after_lock(name: str):
+    async def call(self: SerialisedSession, *args: Any, **kw: Any) -> Any:
+        await self._enter()
+        return await getattr(AsyncSession, name)(self, *args, **kw)
+
+    call.__name__ = name
+    return call
+
+
+# Every call that may run a statement (and so begin the transaction) queues first.
+for _name in ("execute", "scalar", "scalars", "get", "merge", "flush", "refresh", "delete"):
+    setattr(SerialisedSession, _name, _after_lock(_name))
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
