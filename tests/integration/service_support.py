@@ -70,7 +70,7 @@ class Call:
     chat_id: int
     text: str | None
     priority: int
-    message_id: int | None = None  # edits: the message edited
+    message_id: int | None = None  # the message sent, or the one edited
     markup: Any = None
 
 
@@ -94,8 +94,9 @@ class FakeSender:
 
     async def send_push(self, chat_id, text, markup, priority=3) -> int:
         self._maybe_fail(chat_id)
-        self.calls.append(Call("push", chat_id, text, int(priority), markup=markup))
-        return self._new_id()
+        message_id = self._new_id()
+        self.calls.append(Call("push", chat_id, text, int(priority), message_id, markup))
+        return message_id
 
     async def send_photo(self, chat_id, png, caption, priority=3) -> int:
         self._maybe_fail(chat_id)
