@@ -45,19 +45,22 @@ async def add_patient(
     enrolled_on: date = date(2026, 2, 1),
     **extra: Any,
 ) -> Patient:
+    values: dict[str, Any] = {
+        "status": "active",
+        "consented_at": NOW,
+        "checkin_time": "09:00",
+        "timezone": "Europe/London",
+        "created_at": NOW,
+        **extra,
+    }
     async with db.uow() as uow:
         p = await uow.patients.add(
             Patient(
                 telegram_user_id=user_id,
                 chat_id=user_id,
                 name=name,
-                status="active",
-                consented_at=NOW,
-                checkin_time="09:00",
-                timezone="Europe/London",
                 enrolled_on=enrolled_on,
-                created_at=NOW,
-                **extra,
+                **values,
             )
         )
         await uow.commit()
