@@ -60,22 +60,24 @@ async def attempts(db):
 
 async def test_the_most_urgent_messages_are_claimed_and_sent_first(db):
     p = await add_patient(db)
-    async with db.uow() as uow:
+    minute = timedelta(minutes=1)
+    async with db.uow() as uow:  # the least urgent were queued first
         await uow.outbox.add(
             kind="digest",
             priority=Priority.DIGEST,
             chat_id=0,
             dedupe_key="d",
-            send_at=NOW,
+            send_at=NOW - 3 * minute,
             body="digest",
         )
-        await raise_alert(uow, p, Decision("worsening", "pain_rise:leg", "Leg 7/10", {}), NOW)
+        worse = Decision("worsening", "pain_rise:leg", "Leg 7/10", {})
+        await raise_alert(uow, p, worse, NOW - 2 * minute)
         await uow.outbox.add(
             kind="notice",  # a note to the clinic chat, written when queued
             priority=Priority.ANSWER,
             chat_id=0,
             dedupe_key="n",
-            send_at=NOW,
+            send_at=NOW - minute,
             body="Sam's answer was delivered.",
             patient_id=p.id,
         )
