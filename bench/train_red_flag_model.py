@@ -8,6 +8,8 @@ Training data, and only this:
 * the ``split: tune`` half of ``tests/data/red_flag_eval.yaml`` (urgent 1, benign 0) -- the test
   half is never read here;
 * the labelled phrases of ``tests/data/red_flag_phrases.yaml`` (positive 1, negative 0);
+* the model's own examples in ``bench/data/red_flag_examples.yaml`` (urgent 1, benign 0):
+  signs in lay words that no phrase rule need catch, and near misses;
 * every FAQ question and phrasing in ``bot/content/faq.yaml``, and the ``split: tune`` half of
   ``tests/data/faq_questions.yaml`` (0: ordinary questions in patients' words).
 
@@ -35,6 +37,7 @@ from bot.language.red_flags import detect_red_flag  # noqa: E402
 
 EVAL = ROOT / "tests" / "data" / "red_flag_eval.yaml"
 PHRASES = ROOT / "tests" / "data" / "red_flag_phrases.yaml"
+EXAMPLES = ROOT / "bench" / "data" / "red_flag_examples.yaml"
 FAQ = ROOT / "bot" / "content" / "faq.yaml"
 QUESTIONS = ROOT / "tests" / "data" / "faq_questions.yaml"
 L2 = 0.3
@@ -54,6 +57,8 @@ def training_data() -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     tune += [(x["text"], 0) for x in ev["benign"] if x["split"] == "tune"]
     ph = yaml.safe_load(PHRASES.read_text(encoding="utf-8"))
     other = [(x["text"], 1) for x in ph["positive"]] + [(t, 0) for t in ph["negative"]]
+    ex = yaml.safe_load(EXAMPLES.read_text(encoding="utf-8"))
+    other += [(t, 1) for t in ex["urgent"]] + [(t, 0) for t in ex["benign"]]
     # Ordinary questions in patients' words (the tuning half of the FAQ set only).
     qs = yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))
     other += [(x["text"], 0) for x in [*qs["answerable"], *qs["decline"]] if x["split"] == "tune"]
