@@ -6,8 +6,8 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.content import callbacks, text
-from bot.content.exercises import library, render_exercise, render_plan
-from bot.content.render import button
+from bot.content.exercises import library
+from bot.content.render import button, render_exercise, render_plan
 from bot.handlers.checkin import begin_checkin
 from bot.handlers.common import active_patient, svc
 from bot.handlers.staff import _refuse, _reply_long
