@@ -1,14 +1,13 @@
-"""The exercise library (``bot/content/exercises.yaml``): exercises, plans and their rendering.
+"""The exercise library (``bot/content/exercises.yaml``): exercises and plans.
 
 Pure Python: no Telegram, no database. :meth:`Library.load` reads and checks the YAML, raising
 :class:`ValueError` with a message naming the offending entry, so a broken library stops the bot
-at start rather than in front of a patient. :func:`render_exercise` and :func:`render_plan` turn
-the content into Telegram HTML (only ``<b>`` and ``<i>``; all content is escaped).
+at start rather than in front of a patient. Its rendering into Telegram
+HTML is :func:`bot.content.render.render_exercise` and :func:`bot.content.render.render_plan`.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -178,52 +177,6 @@ class Library:
 def library() -> Library:
     """The library of the content directory (``exercises.yaml``), loaded once."""
     return Library.from_data(read("exercises.yaml"))
-
-
-# --- rendering -------------------------------------------------------------------------------
-
-
-def _e(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
-def render_exercise(ex: Exercise, *, advice: str | None = None, urgent: str | None = None) -> str:
-    """Telegram HTML for one exercise: name, numbered steps, dose, cautions, when to stop.
-
-    ``advice`` and ``urgent`` default to those of the default library.
-    """
-    if advice is None or urgent is None:
-        lib = library()
-        advice = lib.advice if advice is None else advice
-        urgent = lib.urgent if urgent is None else urgent
-    lines = [f"<b>{_e(ex.name)}</b>", ""]
-    lines += [f"{n}. {_e(step)}" for n, step in enumerate(ex.steps, start=1)]
-    lines += ["", f"<b>How much:</b> {_e(ex.dose.describe())}", "", "<b>Take care</b>"]
-    lines += [f"• {_e(c)}" for c in ex.cautions]
-    lines += ["", f"<i>{_e(advice)}</i>", "", "<b>When to stop</b>", _e(ex.stop_if)]
-    lines += ["", f"<b>{_e(urgent)}</b>"]
-    return _fit("\n".join(lines))
-
-
-def render_plan(plan: Plan, *, advice: str | None = None, urgent: str | None = None) -> str:
-    """Telegram HTML for a plan: name, who it is for, and each exercise with its dose."""
-    if advice is None or urgent is None:
-        lib = library()
-        advice = lib.advice if advice is None else advice
-        urgent = lib.urgent if urgent is None else urgent
-    lines = [f"<b>{_e(plan.name)}</b>", f"<i>{_e(plan.description)}</i>", ""]
-    lines += [
-        f"{n}. <b>{_e(ex.name)}</b>: {_e(ex.dose.describe())}"
-        for n, ex in enumerate(plan.exercises, start=1)
-    ]
-    lines += ["", _e(advice), "", f"<b>{_e(urgent)}</b>"]
-    return _fit("\n".join(lines))
-
-
-def _fit(text: str) -> str:
-    if len(text) >= MESSAGE_MAX:  # the loader's limits keep real content far below this
-        raise ValueError(f"rendered text is {len(text)} characters, Telegram allows {MESSAGE_MAX}")
-    return text
 
 
 # --- validation ------------------------------------------------------------------------------

@@ -1,5 +1,10 @@
 """Turning results into messages and keyboards: texts come from ``bot/content``, button data
 from :mod:`bot.content.callbacks`.
+
+The one place where text a person reads is composed: handlers, services and delivery call a
+function here (or ``text(key, ...)`` for a single message); joining lines, choosing a variant
+and formatting numbers and dates happen here. ``tests/unit/test_render_all.py`` renders every
+message and every public function of this module.
 """
 
 from __future__ import annotations
@@ -13,11 +18,15 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.content import Markup, callbacks, label, text, unwrap
+from bot.content.exercises import MESSAGE_MAX, Exercise, Plan, library
+from bot.language.faq import FaqEntry
 from bot.language.places import Place
 from bot.outcomes.progress import mean, weeks
 from bot.outcomes.proms import STARTBACK_ITEMS, content
 from bot.outcomes.report import ReportData
+from bot.services.checkin import ORDER
 from bot.services.proms import current_activity
+from bot.services.reminders import parse_times
 from bot.settings import Settings
 from storage.models import Alert, CheckinDraft, CheckinEntry, Patient, RelayedQuestion
 
@@ -704,3 +713,320 @@ def weekly_setting(patient: Patient) -> str:
         day=calendar.day_name[patient.weekly_day],
         time=patient.weekly_time or patient.checkin_time,
     )
+
+
+# --- onboarding screens -------------------------------------------------------------------
+def onboarding_screen(step, settings: Settings) -> tuple[str, InlineKeyboardMarkup | None]:
+    """What a step of onboarding (``bot.services.onboarding.Step``) shows, and its buttons."""
+    conv = step.conv
+    clinic = settings.clinic_name
+    match step.status:
+        case "no_code":
+            return text("start_no_code", clinic=clinic), None
+        case (
+            "invite_unknown" | "invite_used" | "invite_expired" | "invite_revoked" | "invite_taken"
+        ):
+            return text(
+                f"start_{step.status}", clinic=clinic, days=settings.invite_valid_days
+            ), None
+        case "already_registered":
+            return text("start_already", name=step.patient.name), None
+        case "consent":
+            return (
+                text("consent", name=conv.data["name"], clinic=clinic),
+                consent_keyboard(conv.nonce),
+            )
+        case "declined":
+            return text("consent_declined"), None
+        case "time":
+            return text("ask_time"), time_keyboard(conv.nonce)
+        case "bad_time":
+            return text("bad_time"), time_keyboard(conv.nonce)
+        case "timezone":
+            return (
+                text(
+                    "ask_timezone",
+                    time=conv.data["checkin_time"],
+                    clinic_tz=settings.clinic_timezone,
+                ),
+                timezone_keyboard(conv.nonce, settings.clinic_timezone),
+            )
+        case "bad_timezone":
+            return text("bad_timezone"), timezone_keyboard(conv.nonce, settings.clinic_timezone)
+        case "timezone_several":
+            return (
+                several_zones(step.place),
+                timezone_keyboard(conv.nonce, settings.clinic_timezone),
+            )
+        case "registered":
+            p = step.patient
+            return text("registered", name=p.name, time=p.checkin_time, timezone=p.timezone), None
+        case _:
+            return text("stale_button"), None
+
+
+# --- the check-in's first message ---------------------------------------------------------
+def checkin_opening(draft: CheckinDraft, first: bool = False) -> list[str]:
+    """The messages that open (or resume) a check-in, before its current question: "where you
+    left off" when a check-in begun earlier is resumed (not on the very first one)."""
+    if not first and draft.step != ORDER[0]:
+        return [text("checkin_resume")]
+    return []
+
+
+# --- exercises ------------------------------------------------------------------------------
+def _e(value: str) -> str:
+    return html.escape(value, quote=False)
+
+
+def _fit(body: str) -> str:
+    if len(body) >= MESSAGE_MAX:  # the loader's limits keep real content far below this
+        raise ValueError(f"rendered text is {len(body)} characters, Telegram allows {MESSAGE_MAX}")
+    return body
+
+
+def render_exercise(ex: Exercise, *, advice: str | None = None, urgent: str | None = None) -> str:
+    """Telegram HTML for one exercise: name, numbered steps, dose, cautions, when to stop.
+
+    ``advice`` and ``urgent`` default to those of the default library.
+    """
+    if advice is None or urgent is None:
+        lib = library()
+        advice = lib.advice if advice is None else advice
+        urgent = lib.urgent if urgent is None else urgent
+    lines = [f"<b>{_e(ex.name)}</b>", ""]
+    lines += [f"{n}. {_e(step)}" for n, step in enumerate(ex.steps, start=1)]
+    lines += ["", f"<b>How much:</b> {_e(ex.dose.describe())}", "", "<b>Take care</b>"]
+    lines += [f"• {_e(c)}" for c in ex.cautions]
+    lines += ["", f"<i>{_e(advice)}</i>", "", "<b>When to stop</b>", _e(ex.stop_if)]
+    lines += ["", f"<b>{_e(urgent)}</b>"]
+    return _fit("\n".join(lines))
+
+
+def render_plan(plan: Plan, *, advice: str | None = None, urgent: str | None = None) -> str:
+    """Telegram HTML for a plan: name, who it is for, and each exercise with its dose."""
+    if advice is None or urgent is None:
+        lib = library()
+        advice = lib.advice if advice is None else advice
+        urgent = lib.urgent if urgent is None else urgent
+    lines = [f"<b>{_e(plan.name)}</b>", f"<i>{_e(plan.description)}</i>", ""]
+    lines += [
+        f"{n}. <b>{_e(ex.name)}</b>: {_e(ex.dose.describe())}"
+        for n, ex in enumerate(plan.exercises, start=1)
+    ]
+    lines += ["", _e(advice), "", f"<b>{_e(urgent)}</b>"]
+    return _fit("\n".join(lines))
+
+
+def plan_keyboard(plan: Plan) -> InlineKeyboardMarkup:
+    """One button per exercise of the plan: each opens from its button, not as a flood."""
+    return InlineKeyboardMarkup(
+        [[button(ex.name, callbacks.EXERCISE.build(ex.id, "show"))] for ex in plan.exercises]
+    )
+
+
+def plans_lines(plans) -> list[str]:
+    """The library's plans, for staff (/plans)."""
+    return [text("plans_header")] + [
+        text("plans_row", id=p.id, name=p.name, description=p.description) for p in plans
+    ]
+
+
+def exercise_times(raw: str | None) -> str:
+    """A patient's exercise reminder times, "08:00, 18:00" (or "none yet")."""
+    return ", ".join(parse_times(raw)) or text("settings_none")
+
+
+def plan_assigned(patient: Patient, plan: Plan) -> str:
+    """For staff: the plan is assigned."""
+    times = exercise_times(patient.exercise_times)
+    return text("plan_assigned", name=patient.name, id=patient.id, plan=plan.name, times=times)
+
+
+def plan_told_patient(patient: Patient, plan: Plan) -> str:
+    """For the patient: their new plan and when they are reminded."""
+    return text("plan_told_patient", plan=plan.name, times=exercise_times(patient.exercise_times))
+
+
+def exercise_logged(reminder_html: str, status: str) -> str:
+    """The reminder message with the patient's answer under it (done, snoozed, skipped)."""
+    return reminder_html + "\n\n" + text(f"exercise_{status}")
+
+
+# --- settings -------------------------------------------------------------------------------
+SETTINGS_LABELS = {
+    "ct": "btn_set_checkin",
+    "et": "btn_set_exercise",
+    "tz": "btn_set_timezone",
+    "wk": "btn_set_weekly",
+    "ps": "btn_set_pause",
+    "rs": "btn_set_resume",
+}
+
+
+def settings_menu(result) -> tuple[str, InlineKeyboardMarkup]:
+    """The /settings menu (``bot.services.patient_settings.Result``) and its buttons."""
+    p, nonce = result.patient, result.conv.nonce
+    paused = (
+        text("settings_paused", until=p.paused_until.isoformat())
+        if p.paused_until
+        else text("settings_active")
+    )
+    body = text(
+        "settings_menu",
+        checkin_time=p.checkin_time,
+        exercise_times=exercise_times(p.exercise_times),
+        timezone=p.timezone,
+        weekly=weekly_setting(p),
+        paused=paused,
+    )
+    codes = ["ct", "et", "tz", "wk", "ps"] + (["rs"] if p.paused_until else [])
+    rows = [[button(label(SETTINGS_LABELS[c]), callbacks.SETTINGS.build(nonce, c))] for c in codes]
+    return body, InlineKeyboardMarkup(rows)
+
+
+def settings_saved(result) -> str:
+    """A setting saved (``result.status`` is the message key, "saved_...")."""
+    p = result.patient
+    return text(
+        result.status,
+        checkin_time=p.checkin_time,
+        timezone=p.timezone,
+        exercise_times=", ".join(parse_times(p.exercise_times)),
+        until=p.paused_until.isoformat() if p.paused_until else "",
+        weekly=weekly_setting(p),
+    )
+
+
+def settings_reply(result) -> str:
+    """What a settings button or a typed setting answers (``patient_settings.Result``)."""
+    if result.status.startswith("saved_"):
+        return settings_saved(result)
+    if result.status == "timezone_several":
+        return several_zones(result.place)
+    if result.status == "ask_timezone":
+        return text("ask_timezone_setting")
+    return text(result.status)
+
+
+# --- privacy --------------------------------------------------------------------------------
+def erase_keyboard(user_id: int) -> InlineKeyboardMarkup:
+    """Erase / keep: the buttons name their owner, nobody can press someone else's."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                button(label("btn_erase"), callbacks.ERASE.build(user_id, "yes")),
+                button(label("btn_keep"), callbacks.ERASE.build(user_id, "no")),
+            ]
+        ]
+    )
+
+
+# --- questions ------------------------------------------------------------------------------
+def faq_keyboard(entries, extra=()) -> InlineKeyboardMarkup:
+    """One button per FAQ topic, then any ``extra`` buttons, one a row."""
+    rows = [[button(e.topic, callbacks.FAQ.build(e.id, "show"))] for e in entries]
+    rows.extend([[b] for b in extra])
+    return InlineKeyboardMarkup(rows)
+
+
+def faq_answer(entry: FaqEntry) -> str:
+    # FAQ answers are our own reviewed content, with <b> allowed.
+    return text("faq_answer", topic=entry.topic, answer=Markup(entry.answer.strip()))
+
+
+def faq_reply(entry: FaqEntry, related: list) -> tuple[str, InlineKeyboardMarkup | None]:
+    """An FAQ answer, with its related topics as buttons."""
+    return faq_answer(entry), faq_keyboard(related) if related else None
+
+
+def _ask_clinic(question_id: int) -> InlineKeyboardButton:
+    return button(label("btn_ask_clinic"), callbacks.FAQ.build(question_id, "ask"))
+
+
+def faq_deferral(entry: FaqEntry, question_id: int) -> tuple[str, InlineKeyboardMarkup]:
+    """A deferral: a safe answer, and the offer of a human."""
+    body = faq_answer(entry) + "\n\n" + text("faq_deferral_offer")
+    return body, faq_keyboard([], [_ask_clinic(question_id)])
+
+
+def faq_unsure(
+    alternatives: list, question_id: int, clinic: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """No answer for sure: the nearest topics (up to three), and the offer of a human."""
+    key = "faq_unsure" if alternatives else "faq_unsure_none"
+    return text(key, clinic=clinic), faq_keyboard(alternatives[:3], [_ask_clinic(question_id)])
+
+
+def relay_to_staff(patient: Patient, q: RelayedQuestion) -> str:
+    return text(
+        "relay_to_staff", name=patient.name, patient_id=patient.id, question=q.question[:3000]
+    )
+
+
+def relay_reply(clinic: str, answer: str) -> str:
+    return text("relay_reply", clinic=clinic, answer=answer[:3800])
+
+
+# --- staff ----------------------------------------------------------------------------------
+NOTE_PIECE = 3500  # characters of a note per message (Telegram allows 4096)
+
+
+def invite_text(key: str, inv, link: str, settings: Settings, **extra) -> str:
+    """A new (or reissued) invite (``bot.services.invites.NewInvite``) and its link."""
+    return text(
+        key,
+        id=inv.id,
+        name=inv.name,
+        contact=contact(inv.phone, inv.clinic_ref),
+        link=link,
+        expires=clinic_time(inv.expires_at, settings),
+        **extra,
+    )
+
+
+def patients_lines(rows) -> list[str]:
+    """/patients: one line a patient (``bot.services.staff.PatientRow``)."""
+    lines = [text("patients_header")]
+    for r in rows:
+        lines.append(
+            text(
+                "patients_row",
+                id=r.patient.id,
+                name=r.patient.name,
+                contact=contact(r.patient.phone, r.patient.clinic_ref),
+                last=r.last.local_day.isoformat() if r.last else "never",
+                leg=r.last.leg_pain if r.last else "-",
+                back=r.last.back_pain if r.last else "-",
+                trend=r.trend or "-",
+                alerts=r.open_alerts,
+                flags=" | unreachable" if r.patient.unreachable else "",
+            )
+        )
+    return lines
+
+
+def alerts_lines(rows, settings: Settings) -> list[str]:
+    """/alerts: one line an open alert, ``rows`` of (alert, patient)."""
+    return [text("alerts_header")] + [
+        text(
+            "alerts_row",
+            id=a.id,
+            level=a.level,
+            name=p.name,
+            patient_id=p.id,
+            reason=a.reason,
+            since=clinic_time(a.created_at, settings),
+        )
+        for a, p in rows
+    ]
+
+
+def note_messages(patient: Patient, entries: list[CheckinEntry], day) -> list[str]:
+    """/note: each of the day's notes in full, a header then the note in pieces that fit."""
+    messages = []
+    for e in entries:
+        at = local_time(e.created_at, patient.timezone)
+        messages.append(text("note_header", name=patient.name, id=patient.id, day=day, at=at))
+        messages += [html.escape(piece, quote=False) for piece in split_text(e.note, NOTE_PIECE)]
+    return messages

@@ -21,17 +21,20 @@ async def begin_checkin(
     update: Update, context: ContextTypes.DEFAULT_TYPE, patient: Patient, first: bool = False
 ) -> None:
     """Send the current question of today's check-in as a new message."""
-    s = svc(context)
-    async with s.uow() as uow:
-        outcome = await checkin.start(uow, patient, s.now())
-    draft = outcome.draft
-    if not first and draft.step != checkin.ORDER[0]:
-        await context.bot.send_message(patient.chat_id, text("checkin_resume"))
+
+    async def send(draft) -> int:
+        for body in render.checkin_opening(draft, first):
+            await context.bot.send_message(patient.chat_id, body)
+        return await _send_question(context, patient, draft)
+
+    await checkin.begin(svc(context), patient, send)
+
+
+async def _send_question(context: ContextTypes.DEFAULT_TYPE, patient: Patient, draft) -> int:
     sent = await context.bot.send_message(
         patient.chat_id, render.checkin_question(draft), reply_markup=render.checkin_keyboard(draft)
     )
-    async with s.uow() as uow:
-        await checkin.remember_message(uow, patient.id, sent.message_id)
+    return sent.message_id
 
 
 async def checkin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -73,13 +76,11 @@ async def checkin_button(
         except TelegramError as exc:
             log.warning("check-in message not updated after urgent advice: %s", exc.message)
         if outcome.status == "question":
-            sent = await context.bot.send_message(
-                patient.chat_id,
-                render.checkin_question(outcome.draft),
-                reply_markup=render.checkin_keyboard(outcome.draft),
-            )
-            async with s.uow() as uow:
-                await checkin.remember_message(uow, patient.id, sent.message_id)
+
+            async def send(draft) -> int:
+                return await _send_question(context, patient, draft)
+
+            await checkin.send_question(s, patient.id, outcome.draft, send)
     elif outcome.status == "question":
         await query.answer()
         await edit_pressed(
@@ -128,5 +129,5 @@ async def _finished(update, context, patient: Patient, outcome, edit: bool) -> N
         await edit_pressed(update, body)
     else:
         await context.bot.send_message(patient.chat_id, body)
-    if not outcome.closed_early:  # never a questionnaire after "get help now"
+    if outcome.questionnaire_may_follow:
         await proms.offer(context, patient)

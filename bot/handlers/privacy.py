@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.content import callbacks, label, text
-from bot.content.render import button
+from bot.content import render, text
 from bot.handlers.common import svc
 from bot.services import privacy
 
 
-async def _registered(update: Update, context) -> object | None:
-    async with svc(context).uow() as uow:
-        return await uow.patients.by_user(update.effective_user.id)
-
-
 async def mydata_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     s = svc(context)
-    patient = await _registered(update, context)
-    if patient is None:
+    async with s.uow() as uow:
+        data = await privacy.export_for(uow, update.effective_user.id, s.now())
+    if data is None:
         await update.effective_message.reply_text(
             text("not_registered", clinic=s.settings.clinic_name)
         )
         return
-    async with s.uow() as uow:
-        data = await privacy.export(uow, patient, s.now())
     await update.effective_message.reply_document(
         data, filename="my-recovery-diary.json", caption=text("mydata_caption")
     )
@@ -33,31 +26,18 @@ async def mydata_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def deleteme_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     s = svc(context)
-    if await _registered(update, context) is None:
-        await update.effective_message.reply_text(
-            text("not_registered", clinic=s.settings.clinic_name)
-        )
-        return
     uid = update.effective_user.id
     async with s.uow() as uow:
-        patient = await uow.patients.by_user(uid)
-        waits = patient is not None and await privacy.erasure_waits(uow, patient)
-    if waits:
+        status = await privacy.erasure_asked(uow, uid)
+    clinic = s.settings.clinic_name
+    if status == "not_registered":
+        await update.effective_message.reply_text(text("not_registered", clinic=clinic))
+    elif status == "urgent_open":
+        await update.effective_message.reply_text(text("deleteme_urgent_open", clinic=clinic))
+    else:
         await update.effective_message.reply_text(
-            text("deleteme_urgent_open", clinic=s.settings.clinic_name)
+            text("deleteme_confirm", clinic=clinic), reply_markup=render.erase_keyboard(uid)
         )
-        return
-    await update.effective_message.reply_text(
-        text("deleteme_confirm", clinic=s.settings.clinic_name),
-        reply_markup=InlineKeyboardMarkup(
-            [
-                [
-                    button(label("btn_erase"), callbacks.ERASE.build(uid, "yes")),
-                    button(label("btn_keep"), callbacks.ERASE.build(uid, "no")),
-                ]
-            ]
-        ),
-    )
 
 
 async def deleteme_button(update: Update, context, owner: str, answer: str) -> None:

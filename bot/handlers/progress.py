@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 from bot.content import render, text
 from bot.handlers.common import patient_or_explain, svc
 from bot.outcomes.chart import render_png
-from bot.services.progress import progress_of, psfs_scores
+from bot.services.progress import own_progress
 
 
 async def progress_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -19,8 +19,7 @@ async def progress_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     s = svc(context)
     async with s.uow() as uow:
-        progress = await progress_of(uow, patient)
-        psfs = await psfs_scores(uow, patient)
+        progress, psfs = await own_progress(uow, patient)
     if not progress.enough:
         await update.effective_message.reply_text(text("progress_too_few", days=len(progress.days)))
         return

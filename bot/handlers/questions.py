@@ -4,33 +4,21 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.content import Markup, callbacks, label, text
-from bot.content.render import button
-from bot.handlers.common import active_patient, is_staff, svc
-from bot.language.faq import FaqEntry
+from bot.content import render, text
+from bot.handlers.common import is_staff, svc
 from bot.services import questions
 from storage.models import Patient
 
 log = logging.getLogger(__name__)
 
 
-def _topic_rows(entries, extra=()) -> InlineKeyboardMarkup:
-    rows = [[button(e.topic, callbacks.FAQ.build(e.id, "show"))] for e in entries]
-    rows.extend([[b] for b in extra])
-    return InlineKeyboardMarkup(rows)
-
-
-def _answer_text(entry: FaqEntry) -> str:
-    # FAQ answers are our own reviewed content, with <b> allowed.
-    return text("faq_answer", topic=entry.topic, answer=Markup(entry.answer.strip()))
-
-
 async def faq_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    entries = [e for e in questions.faq_index().entries if e.kind == "answer"]
-    await update.effective_message.reply_text(text("faq_topics"), reply_markup=_topic_rows(entries))
+    await update.effective_message.reply_text(
+        text("faq_topics"), reply_markup=render.faq_keyboard(questions.answer_topics())
+    )
 
 
 async def free_text_question(
@@ -46,23 +34,16 @@ async def free_text_question(
     question = update.effective_message.text or ""
     match = questions.answer(question)
     if match.entry is not None and match.entry.kind == "answer":
-        related = [e for e in (questions.faq_index().get(r) for r in match.entry.related) if e]
-        await update.effective_message.reply_text(
-            _answer_text(match.entry), reply_markup=_topic_rows(related) if related else None
-        )
+        body, markup = render.faq_reply(match.entry, questions.related(match.entry))
+        await update.effective_message.reply_text(body, reply_markup=markup)
         return
     async with s.uow() as uow:
         qid = await questions.keep_question(uow, patient, question, s.now())
-    ask = button(label("btn_ask_clinic"), callbacks.FAQ.build(qid, "ask"))
     if match.entry is not None:  # a deferral: a safe answer, and the offer of a human
-        body = _answer_text(match.entry) + "\n\n" + text("faq_deferral_offer")
-        await update.effective_message.reply_text(body, reply_markup=_topic_rows([], [ask]))
-        return
-    key = "faq_unsure" if match.alternatives else "faq_unsure_none"
-    await update.effective_message.reply_text(
-        text(key, clinic=s.settings.clinic_name),
-        reply_markup=_topic_rows(match.alternatives[:3], [ask]),
-    )
+        body, markup = render.faq_deferral(match.entry, qid)
+    else:
+        body, markup = render.faq_unsure(match.alternatives, qid, s.settings.clinic_name)
+    await update.effective_message.reply_text(body, reply_markup=markup)
 
 
 async def small_talk(
@@ -86,27 +67,17 @@ async def faq_button(update: Update, context, ref: str, action: str) -> None:
             await query.answer(text("stale_button"), show_alert=True)
             return
         await query.answer()
-        related = [e for e in (questions.faq_index().get(r) for r in entry.related) if e]
-        await context.bot.send_message(
-            update.effective_chat.id,
-            _answer_text(entry),
-            reply_markup=_topic_rows(related) if related else None,
-        )
+        body, markup = render.faq_reply(entry, questions.related(entry))
+        await context.bot.send_message(update.effective_chat.id, body, reply_markup=markup)
         return
-    patient = await active_patient(update, context)
-    if patient is None or not ref.isdigit() or len(ref) > 9:
+    relayed = None
+    if ref.isdigit() and len(ref) <= 9:
+        async with s.uow() as uow:
+            relayed = await questions.relay(uow, update.effective_user.id, int(ref), s.now())
+    if relayed is None:
         await query.answer(text("stale_button"), show_alert=True)
         return
-    async with s.uow() as uow:
-        q = await questions.question_to_relay(uow, patient, int(ref))
-    if q is None:
-        await query.answer(text("stale_button"), show_alert=True)
-        return
-    body = text(
-        "relay_to_staff", name=patient.name, patient_id=patient.id, question=q.question[:3000]
-    )
-    async with s.uow() as uow:
-        await questions.queue_relay(uow, patient, q, body, s.now())
+    patient, _ = relayed
     await query.answer()
     await context.bot.send_message(patient.chat_id, text("relay_sent"))
 
@@ -118,7 +89,8 @@ async def staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if msg.reply_to_message is None or not is_staff(update, context):
         return
     async with s.uow() as uow:
-        found = await questions.record_reply(
+        # The outbox delivers it and tells this chat "Sent to ..." (or why it could not).
+        await questions.reply_to_patient(
             uow,
             msg.chat_id,
             msg.reply_to_message.message_id,
@@ -126,10 +98,5 @@ async def staff_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             update.effective_user.id,
             s.now(),
             staff_name=update.effective_user.full_name,
+            clinic=s.settings.clinic_name,
         )
-        if found is None:
-            return
-        _, patient = found
-        body = text("relay_reply", clinic=s.settings.clinic_name, answer=(msg.text or "")[:3800])
-        # The outbox delivers it and tells this chat "Sent to ..." (or why it could not).
-        await questions.queue_to_patient(uow, patient, body, s.now(), kind="staff_reply")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 from datetime import date
 
@@ -15,13 +14,10 @@ from bot.content import render, text
 from bot.handlers.common import is_staff, svc
 from bot.outcomes.chart import render_png
 from bot.services import alerts, export, invites
+from bot.services import progress as progress_service
 from bot.services import staff as staff_service
-from bot.services.progress import progress_of
 
 log = logging.getLogger(__name__)
-
-
-NOTE_PIECE = 3500  # characters of a note per message (Telegram allows 4096)
 
 
 async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, what: str) -> bool:
@@ -29,14 +25,7 @@ async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, what: str)
         return False
     s = svc(context)
     async with s.uow() as uow:
-        await uow.audit.record(
-            s.now(),
-            "staff",
-            "staff_command_refused",
-            actor_id=update.effective_user.id,
-            command=what,
-        )
-        await uow.commit()
+        await staff_service.record_refusal(uow, update.effective_user.id, what, s.now())
     log.warning("staff command %s refused for a non-staff user", what)
     # In the clinic group a refusal would spend the group's 20 messages a minute, which urgent
     # alerts need: refused there without a word (audited); in private, told kindly.
@@ -70,20 +59,14 @@ async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     s = svc(context)
     try:
-        name, phone, ref = invites.parse_details(" ".join(context.args or []))
-        if not name:
-            raise invites.InviteError("invite_usage")
         async with s.uow() as uow:
-            inv = await invites.create_invite(
+            inv = await invites.staff_invite(
                 uow,
-                name,
+                " ".join(context.args or []),
                 created_by=update.effective_user.id,
                 now=s.now(),
                 valid_days=s.settings.invite_valid_days,
-                phone=phone,
-                clinic_ref=ref,
             )
-            await uow.commit()
     except invites.InviteError as exc:
         await update.effective_message.reply_text(text(exc.key))
         return
@@ -100,14 +83,13 @@ async def reinvite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await update.effective_message.reply_text(text("reinvite_usage"))
         return
     async with s.uow() as uow:
-        result = await invites.reissue(
+        result = await invites.staff_reissue(
             uow,
             invite_id,
             created_by=update.effective_user.id,
             now=s.now(),
             valid_days=s.settings.invite_valid_days,
         )
-        await uow.commit()
     if result.status != "reissued":
         await update.effective_message.reply_text(text(f"reinvite_{result.status}", id=invite_id))
         return
@@ -115,17 +97,9 @@ async def reinvite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def _send_invite(update, context, inv: invites.NewInvite, key: str, **extra) -> None:
-    s = svc(context)
+    link = invites.deep_link(context.bot.username, inv.code)
     await update.effective_message.reply_text(
-        text(
-            key,
-            id=inv.id,
-            name=inv.name,
-            contact=render.contact(inv.phone, inv.clinic_ref),
-            link=invites.deep_link(context.bot.username, inv.code),
-            expires=render.clinic_time(inv.expires_at, s.settings),
-            **extra,
-        ),
+        render.invite_text(key, inv, link, svc(context).settings, **extra)
     )
 
 
@@ -138,23 +112,7 @@ async def patients_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if not rows:
         await update.effective_message.reply_text(text("patients_none"))
         return
-    lines = [text("patients_header")]
-    for r in rows:
-        lines.append(
-            text(
-                "patients_row",
-                id=r.patient.id,
-                name=r.patient.name,
-                contact=render.contact(r.patient.phone, r.patient.clinic_ref),
-                last=r.last.local_day.isoformat() if r.last else "never",
-                leg=r.last.leg_pain if r.last else "-",
-                back=r.last.back_pain if r.last else "-",
-                trend=r.trend or "-",
-                alerts=r.open_alerts,
-                flags=" | unreachable" if r.patient.unreachable else "",
-            )
-        )
-    await _reply_long(update, lines)
+    await _reply_long(update, render.patients_lines(rows))
 
 
 async def _reply_long(update: Update, lines: list[str]) -> None:
@@ -194,12 +152,8 @@ async def note_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not entries:
         await update.effective_message.reply_text(text("note_none", id=patient.id, day=day))
         return
-    for e in entries:
-        at = render.local_time(e.created_at, patient.timezone)
-        header = text("note_header", name=patient.name, id=patient.id, day=day, at=at)
-        await update.effective_message.reply_text(header)
-        for piece in render.split_text(e.note, NOTE_PIECE):
-            await update.effective_message.reply_text(html.escape(piece, quote=False))
+    for message in render.note_messages(patient, entries, day):
+        await update.effective_message.reply_text(message)
 
 
 def _date_arg(raw: str) -> date | None:
@@ -227,10 +181,10 @@ async def _send_chart(update: Update, context: ContextTypes.DEFAULT_TYPE, patien
     """The patient's progress chart, under the first page of their diary."""
     s = svc(context)
     async with s.uow() as uow:
-        patient = await uow.patients.get(patient_id)
-        progress = await progress_of(uow, patient) if patient is not None else None
-    if progress is None or not progress.enough:
+        chart = await progress_service.chart_of(uow, patient_id)
+    if chart is None or not chart[1].enough:
         return
+    patient, progress = chart
     png = await asyncio.to_thread(render_png, progress)
     await update.effective_message.reply_photo(
         png, caption=render.staff_progress_caption(patient, progress)
@@ -246,19 +200,7 @@ async def alerts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if not rows:
         await update.effective_message.reply_text(text("alerts_none"))
         return
-    lines = [text("alerts_header")] + [
-        text(
-            "alerts_row",
-            id=a.id,
-            level=a.level,
-            name=p.name,
-            patient_id=p.id,
-            reason=a.reason,
-            since=render.clinic_time(a.created_at, s.settings),
-        )
-        for a, p in rows
-    ]
-    await _reply_long(update, lines)
+    await _reply_long(update, render.alerts_lines(rows, s.settings))
 
 
 async def discharge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -280,23 +222,38 @@ async def discharge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 async def alert_button(
     update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, alert_id: int
 ) -> None:
+    if action == "dia":
+        await _alert_diary(update, context, alert_id)
+    else:
+        await _acknowledge(update, context, alert_id)
+
+
+async def _alert_diary(update: Update, context: ContextTypes.DEFAULT_TYPE, alert_id: int) -> None:
+    """The Diary button of an alert: the first page of the patient's diary, for staff."""
+    s = svc(context)
+    query = update.callback_query
+    if not is_staff(update, context):
+        await query.answer(text("staff_only"), show_alert=True)
+        return
+    async with s.uow() as uow:
+        alert, diary = await staff_service.alert_diary(
+            uow, alert_id, update.effective_user.id, s.now()
+        )
+    if alert is None:
+        await query.answer(text("ack_unknown"), show_alert=True)
+        return
+    await query.answer()
+    if diary is None:
+        await _reply_long(update, [text("patient_unknown", id=alert.patient_id)])
+    else:
+        await _reply_long(update, render.diary_lines(diary, s.settings))
+
+
+async def _acknowledge(update: Update, context: ContextTypes.DEFAULT_TYPE, alert_id: int) -> None:
     s = svc(context)
     query = update.callback_query
     user = update.effective_user
     staff = is_staff(update, context)
-    if action == "dia":
-        if not staff:
-            await query.answer(text("staff_only"), show_alert=True)
-            return
-        async with s.uow() as uow:
-            alert = await uow.alerts.get(alert_id)
-        if alert is None:
-            await query.answer(text("ack_unknown"), show_alert=True)
-            return
-        await query.answer()
-        lines = await _diary_lines(update, context, alert.patient_id)
-        await _reply_long(update, lines)
-        return
     chat_id = update.effective_chat.id
     pressed = (0 if chat_id == s.settings.clinic_chat_id else chat_id, query.message.message_id)
     async with s.uow() as uow:

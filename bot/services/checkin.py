@@ -8,9 +8,11 @@ answered, and the check-in closes there: the routine questions can wait.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from statistics import mean
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.content import text
@@ -19,6 +21,12 @@ from bot.rules.escalation import Decision, DiaryEntry, Thresholds, evaluate_entr
 from bot.services.alerts import raise_alert
 from storage.models import CheckinDraft, CheckinEntry, Patient
 from storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.services.context import Services
+
+# Sends a check-in question (Telegram) and returns the id of the message it sent.
+SendQuestion = Callable[[CheckinDraft], Awaitable[int]]
 
 PAIN_STEPS = ("leg_pain", "back_pain")
 YES_NO_STEPS = ("numbness", "weakness", "weakness_worsening", "red_flag")
@@ -111,6 +119,12 @@ class Outcome:
     earlier_today: list[CheckinEntry] = field(default_factory=list)
     closed_early: bool = False  # closed on the urgent path before the routine questions
 
+    @property
+    def questionnaire_may_follow(self) -> bool:
+        """A due questionnaire may be offered after this check-in: never after "get help
+        now" (closed on the urgent path)."""
+        return not self.closed_early
+
 
 async def start(uow: UnitOfWork, patient: Patient, now: datetime) -> Outcome:
     """Resume today's draft, or begin a new one (a draft left from an earlier day is dropped)."""
@@ -137,6 +151,26 @@ async def remember_message(uow: UnitOfWork, patient_id: int, message_id: int) ->
     if draft is not None:
         draft.message_id = message_id
         await uow.commit()
+
+
+async def begin(s: Services, patient: Patient, send: SendQuestion) -> Outcome:
+    """Start (or resume) today's check-in and send its current question: the draft is saved,
+    then ``send`` sends the question (no transaction open meanwhile), then the message's id
+    is kept, so the next answer edits it."""
+    async with s.uow() as uow:
+        outcome = await start(uow, patient, s.now())
+    await send_question(s, patient.id, outcome.draft, send)
+    return outcome
+
+
+async def send_question(
+    s: Services, patient_id: int, draft: CheckinDraft, send: SendQuestion
+) -> None:
+    """Send the draft's current question as a new message (``send``, outside any
+    transaction) and keep the message's id on the draft."""
+    message_id = await send(draft)
+    async with s.uow() as uow:
+        await remember_message(uow, patient_id, message_id)
 
 
 async def answer(

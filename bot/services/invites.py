@@ -192,3 +192,33 @@ async def open_link(
     if not await uow.invites.claim(invite.id, user_id, now):
         return invite, "taken"
     return invite, ""
+
+
+async def staff_invite(
+    uow: UnitOfWork, details: str, *, created_by: int, now: datetime, valid_days: int
+) -> NewInvite:
+    """/invite NAME [| PHONE | REF]: the invite, committed. :class:`InviteError` when the
+    details do not make one."""
+    name, phone, ref = parse_details(details)
+    if not name:
+        raise InviteError("invite_usage")
+    inv = await create_invite(
+        uow,
+        name,
+        created_by=created_by,
+        now=now,
+        valid_days=valid_days,
+        phone=phone,
+        clinic_ref=ref,
+    )
+    await uow.commit()
+    return inv
+
+
+async def staff_reissue(
+    uow: UnitOfWork, invite_id: int, *, created_by: int, now: datetime, valid_days: int
+) -> Reissued:
+    """/reinvite N: :func:`reissue`, committed."""
+    result = await reissue(uow, invite_id, created_by=created_by, now=now, valid_days=valid_days)
+    await uow.commit()
+    return result

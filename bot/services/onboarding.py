@@ -7,8 +7,10 @@ bad invite leaves no patient behind. The flow's state is a ``Conversation`` row.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.language.places import Place, understand_zone
@@ -16,6 +18,9 @@ from bot.language.when import parse_time
 from bot.services import invites, reminders
 from storage.models import Conversation, Patient
 from storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.services.context import Services
 
 FLOW = "onboarding"
 
@@ -191,3 +196,57 @@ async def active_patient(
         patient.unreachable = False
         await uow.commit()
     return patient
+
+
+# Shows a step of onboarding (Telegram) and returns the id of the message it sent.
+ShowStep = Callable[[Step], Awaitable[int]]
+
+
+async def start_shown(s: Services, user_id: int, code: str, show: ShowStep) -> Step:
+    """/start with an invite code: the step is decided and saved, ``show`` sends it (no
+    transaction open meanwhile), and the consent message's id is kept."""
+    async with s.uow() as uow:
+        step = await start(uow, user_id, code, s.now())
+    message_id = await show(step)
+    if step.status == "consent":
+        async with s.uow() as uow:
+            await remember_message(uow, user_id, message_id)
+    return step
+
+
+async def press(
+    uow: UnitOfWork,
+    user_id: int,
+    chat_id: int,
+    nonce: str,
+    step: str,
+    value: str,
+    clinic_timezone: str,
+    now: datetime,
+) -> Step:
+    """A button of onboarding: consent (c: y or n), a check-in time (t) or the clinic's time
+    zone (z: clinic). Anything else is stale."""
+    match step, value:
+        case "c", "y" | "n":
+            return await consent(uow, user_id, nonce, value == "y", now)
+        case "t", _:
+            return await choose_time(uow, user_id, nonce, value, now)
+        case "z", "clinic":
+            return await choose_timezone(uow, user_id, chat_id, nonce, clinic_timezone, now)
+        case _:
+            return Step("stale")
+
+
+async def typed(
+    uow: UnitOfWork, user_id: int, chat_id: int, raw: str, now: datetime
+) -> Step | None:
+    """A typed answer during onboarding (a time, a time zone); None when not onboarding.
+    Consent needs a button: its step is shown again."""
+    conv = await current(uow, user_id)
+    if conv is None:
+        return None
+    if conv.step == "time":
+        return await choose_time(uow, user_id, None, raw, now)
+    if conv.step == "timezone":
+        return await choose_timezone(uow, user_id, chat_id, None, raw, now)
+    return Step("consent", conv=conv)

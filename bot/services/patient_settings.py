@@ -7,12 +7,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.content.exercises import library
+from bot.content import render
+from bot.content.exercises import Plan, library
 from bot.language import when
 from bot.language.places import Place, understand_zone
 from bot.rules import schedule
 from bot.services import reminders
 from bot.services.onboarding import parse_hhmm
+from bot.services.questions import queue_to_patient
 from storage.models import Conversation, Patient
 from storage.uow import UnitOfWork
 
@@ -48,6 +50,24 @@ async def open_menu(uow: UnitOfWork, patient: Patient, now: datetime) -> Result:
     await uow.conversations.save(conv)
     await uow.commit()
     return Result("menu", patient, conv)
+
+
+async def open_menu_for(uow: UnitOfWork, user_id: int, now: datetime) -> Result | None:
+    """/settings for the sender: the menu, or None when they are not an active patient."""
+    patient = await uow.patients.by_user(user_id)
+    if patient is None or patient.status != "active":
+        return None
+    return await open_menu(uow, patient, now)
+
+
+async def choose_for(
+    uow: UnitOfWork, user_id: int, nonce: str, what: str | None, now: datetime
+) -> Result:
+    """A button of the sender's settings menu (``what``: None for a button we do not know)."""
+    patient = await uow.patients.by_user(user_id)
+    if patient is None or what is None:
+        return Result("stale")
+    return await choose(uow, patient, nonce, what, now)
 
 
 async def choose(uow: UnitOfWork, patient: Patient, nonce: str, what: str, now: datetime):
@@ -138,3 +158,17 @@ async def assign_plan(
     )
     await uow.commit()
     return patient, plan.id
+
+
+async def assign_plan_and_tell(
+    uow: UnitOfWork, patient_id: int, plan_id: str, staff_id: int, now: datetime
+) -> tuple[Patient | None, Plan | None]:
+    """/plan: assign the plan and queue the patient's message about it (the outbox sends
+    it). Returns (patient, plan): the plan None when it is unknown, both None when the
+    patient is."""
+    patient, assigned = await assign_plan(uow, patient_id, plan_id, staff_id, now)
+    if patient is None or assigned is None:
+        return patient, None
+    plan = library().plan(assigned)
+    await queue_to_patient(uow, patient, render.plan_told_patient(patient, plan), now)
+    return patient, plan

@@ -114,3 +114,20 @@ async def erase(uow: UnitOfWork, telegram_user_id: int, now: datetime) -> str:
     )
     await uow.commit()
     return "erased"
+
+
+async def export_for(uow: UnitOfWork, telegram_user_id: int, now: datetime) -> bytes | None:
+    """/mydata: :func:`export` for the sender, None when they are not registered."""
+    patient = await uow.patients.by_user(telegram_user_id)
+    if patient is None:
+        return None
+    return await export(uow, patient, now)
+
+
+async def erasure_asked(uow: UnitOfWork, telegram_user_id: int) -> str:
+    """/deleteme: 'not_registered', 'urgent_open' (see :func:`erasure_waits`) or 'confirm'
+    (the patient is asked to confirm)."""
+    patient = await uow.patients.by_user(telegram_user_id)
+    if patient is None:
+        return "not_registered"
+    return "urgent_open" if await erasure_waits(uow, patient) else "confirm"

@@ -25,3 +25,16 @@ async def psfs_scores(uow: UnitOfWork, patient: Patient) -> list:
         for r in await uow.proms.for_patient(patient.id)
         if r.instrument == "psfs" and r.status == "done"
     ]
+
+
+async def chart_of(uow: UnitOfWork, patient_id: int) -> tuple[Patient, Progress] | None:
+    """For staff: the patient's progress, or None for an unknown patient."""
+    patient = await uow.patients.get(patient_id)
+    if patient is None:
+        return None
+    return patient, await progress_of(uow, patient)
+
+
+async def own_progress(uow: UnitOfWork, patient: Patient) -> tuple[Progress, list]:
+    """/progress: the patient's progress and their completed PSFS questionnaires."""
+    return await progress_of(uow, patient), await psfs_scores(uow, patient)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
+from bot.content import render
 from bot.delivery.limiter import Priority
-from bot.language.faq import FaqIndex, FaqMatch
+from bot.language.faq import FaqEntry, FaqIndex, FaqMatch
 from bot.services.alerts import once_key
 from storage.models import Patient, RelayedQuestion
 from storage.uow import UnitOfWork
@@ -26,6 +27,16 @@ def faq_index() -> FaqIndex:
 
 def answer(question: str) -> FaqMatch:
     return faq_index().match(question[:MAX_QUESTION])
+
+
+def related(entry: FaqEntry) -> list[FaqEntry]:
+    """The FAQ entries an answer points to (those that exist)."""
+    return [e for e in (faq_index().get(r) for r in entry.related) if e]
+
+
+def answer_topics() -> list[FaqEntry]:
+    """The FAQ's topics that are answers (for /faq), in the file's order."""
+    return [e for e in faq_index().entries if e.kind == "answer"]
 
 
 async def keep_question(uow: UnitOfWork, patient: Patient, question: str, now: datetime) -> int:
@@ -107,3 +118,45 @@ async def record_reply(
         question_id=q.id,
     )
     return q, patient  # not committed: the caller queues the answer in the same transaction
+
+
+async def relay(
+    uow: UnitOfWork, telegram_user_id: int, question_id: int, now: datetime
+) -> tuple[Patient, RelayedQuestion] | None:
+    """ "Ask the clinic": the sender's own, not yet relayed question is queued for the staff
+    chat. None when the sender is not an active patient or the question is not theirs (or
+    already relayed)."""
+    from bot.services.onboarding import active_patient
+
+    patient = await active_patient(uow, telegram_user_id)
+    if patient is None:
+        return None
+    q = await question_to_relay(uow, patient, question_id)
+    if q is None:
+        return None
+    await queue_relay(uow, patient, q, render.relay_to_staff(patient, q), now)
+    return patient, q
+
+
+async def reply_to_patient(
+    uow: UnitOfWork,
+    staff_chat_id: int,
+    staff_message_id: int,
+    answer_text: str,
+    staff_id: int,
+    now: datetime,
+    staff_name: str,
+    clinic: str,
+) -> bool:
+    """A staff reply to a relayed question: recorded, and queued for the patient in the same
+    transaction (the outbox delivers it and tells the staff chat). False when the message
+    replied to is not a relayed question."""
+    found = await record_reply(
+        uow, staff_chat_id, staff_message_id, answer_text, staff_id, now, staff_name=staff_name
+    )
+    if found is None:
+        return False
+    _, patient = found
+    body = render.relay_reply(clinic, answer_text)
+    await queue_to_patient(uow, patient, body, now, kind="staff_reply")
+    return True

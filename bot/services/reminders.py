@@ -229,6 +229,20 @@ async def log_exercise(
     return status
 
 
+async def log_exercise_for(
+    uow: UnitOfWork, user_id: int, push_id: int, answer: str, now: datetime
+) -> str | None:
+    """:func:`log_exercise` for the sender of a reminder's button: None when they are not an
+    active patient (the button is stale), else the status recorded ('' when no longer
+    current)."""
+    from bot.services.onboarding import active_patient  # onboarding imports this module
+
+    patient = await active_patient(uow, user_id)
+    if patient is None:
+        return None
+    return await log_exercise(uow, patient, push_id, answer, now)
+
+
 async def drop_pending(uow: UnitOfWork, patient_id: int, now: datetime) -> None:
     """Forget queued reminders, but not one a sender holds right now (it checks first)."""
     await uow.outbox.drop_pending_for(patient_id, ("checkin", "nudge", "exercise", "weekly"), now)

@@ -9,16 +9,21 @@ import html
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.content import text
 from bot.content.render import clinic_time
 from bot.delivery.limiter import Priority
+from bot.language.red_flag_triage import assess
 from bot.language.red_flags import RedFlagHit
 from bot.rules.escalation import Decision
 from bot.services.alerts import once_key, queue_alert_message, raise_alert
 from bot.settings import Settings
 from storage.models import Alert, Patient
 from storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.services.context import Services
 
 EXCERPT = 200
 
@@ -176,3 +181,38 @@ async def answer_happening_now(
     hit = RedFlagHit(kind=figures["kind"], reason=figures["reason"], matched="")
     await report_text_red_flag(uow, user_id, hit, figures["message"], now)
     return "urgent"
+
+
+# --- any text: the urgent path, the question, or nothing ------------------------------------
+
+
+@dataclass(frozen=True)
+class TextCheck:
+    """What a typed text led to: "none" (no red flag acted on: handle it as usual), "urgent"
+    (the advice and the clinic alert are queued) or "asked" ("Is this happening now?":
+    ``question`` holds its alert and nonce; the text is handled as usual too)."""
+
+    status: str
+    question: Question | None = None
+
+
+async def check_text(s: Services, user_id: int, message: str) -> TextCheck:
+    """A red flag in any text, before anything else. A clear one takes the urgent path; one
+    that only may describe a red flag gets the question. Someone not (yet) a patient is
+    advised only on a clear red flag: there is no clinic alert to fall back on, and they may
+    be typing a time or a name to join. No unit of work is opened for a text without one."""
+    triage = assess(message)
+    if triage.level == "none" or triage.hit is None:
+        return TextCheck("none")
+    async with s.uow() as uow:
+        if triage.level == "ask":
+            patient = await uow.patients.by_user(user_id)
+            if patient is None:
+                return TextCheck("none")
+            after = timedelta(minutes=s.settings.red_flag_confirm_minutes)
+            asked = await ask_if_happening_now(
+                uow, patient, triage.hit, message, s.now(), after, s.settings
+            )
+            return TextCheck("asked", asked)
+        await report_text_red_flag(uow, user_id, triage.hit, message, s.now())
+    return TextCheck("urgent")

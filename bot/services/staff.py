@@ -124,3 +124,20 @@ async def discharge(
     # The end-of-treatment questions, queued in the same transaction as the discharge.
     await proms.start_at_discharge(uow, patient, now)
     return patient, True
+
+
+async def record_refusal(uow: UnitOfWork, user_id: int, command: str, now: datetime) -> None:
+    """A staff command from someone not on the staff list: audited."""
+    await uow.audit.record(now, "staff", "staff_command_refused", actor_id=user_id, command=command)
+    await uow.commit()
+
+
+async def alert_diary(
+    uow: UnitOfWork, alert_id: int, staff_id: int, now: datetime
+) -> tuple[Alert | None, DiaryPage | None]:
+    """The Diary button of an alert: (alert, the first page of its patient's diary). The alert
+    None when it is unknown; the page None when its patient is."""
+    alert = await uow.alerts.get(alert_id)
+    if alert is None:
+        return None, None
+    return alert, await diary(uow, alert.patient_id, staff_id, now)

@@ -13,9 +13,8 @@ from bot.content.exercises import (
     Library,
     Plan,
     library,
-    render_exercise,
-    render_plan,
 )
+from bot.content.render import render_exercise, render_plan
 from fake_telegram.html import parse_html
 
 LIB = library()
