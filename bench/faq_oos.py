@@ -39,7 +39,7 @@ from faq_eval import (  # noqa: E402
 )
 from train_faq_model import MIN_COUNT, as_model, best, fit  # noqa: E402
 
-from bot.faq import DECLINE, FaqIndex, training_data  # noqa: E402
+from bot.language.faq import DECLINE, FaqIndex, training_data  # noqa: E402
 
 FOLDS = 5
 

@@ -30,9 +30,9 @@ for path in (ROOT, ROOT / "bench"):
 
 from train_red_flag_model import EVAL, MARGIN, MIN_EVIDENCE, fit, training_data  # noqa: E402
 
-import bot.rules.red_flag_triage as triage  # noqa: E402
-from bot.rules.red_flag_model import RedFlagModel  # noqa: E402
-from bot.rules.red_flags import detect_red_flag  # noqa: E402
+import bot.language.red_flag_triage as triage  # noqa: E402
+from bot.language.red_flag_model import RedFlagModel  # noqa: E402
+from bot.language.red_flags import detect_red_flag  # noqa: E402
 
 FOLDS = 5
 

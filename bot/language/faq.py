@@ -103,7 +103,7 @@ DECLINE = "-"
 
 #: Minimum score for a confident answer when the model's file gives none (the similarity alone;
 #: chosen on the tuning halves). With the model, its file's threshold is used (see below).
-DEFAULT_THRESHOLD: float = 0.346
+DEFAULT_THRESHOLD: float = 0.273
 
 KINDS = ("answer", "deferral")
 
