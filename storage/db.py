@@ -48,11 +48,11 @@ def make_engine(url: str) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    # No pre-ping: it cost a round trip and a sixth of the bot's CPU per checkout (py-spy,
-    # bench/latency.py). A connection broken by a restart of PostgreSQL fails its first
-    # statement instead; SQLAlchemy then drops the pool's connections, and every caller runs
-    # the unit of work again (the inbox, the outbox and the ticks retry on connection_lost).
-    return create_async_engine(url, **POOL)
+    # Pre-ping costs a round trip per checkout (6% of the bot's CPU per button press, py-spy)
+    # and is kept: without it the first statement after a restart of PostgreSQL fails, and
+    # where that statement records what was already sent (the outbox's attempts) the
+    # messages would go out twice.
+    return create_async_engine(url, pool_pre_ping=True, **POOL)
 
 
 class SerialisedSession(AsyncSession):
@@ -106,7 +106,21 @@ def _after_lock(name: str):
 
 
 # Every call that may run a statement (and so begin the transaction) queues first.
-for _name in ("execute", "scalar", "scalars", "get", "merge", "flush", "refresh", "delete"):
+for _name in (
+    "execute",
+    "scalar",
+    "scalars",
+    "get",
+    "get_one",
+    "merge",
+    "flush",
+    "refresh",
+    "delete",
+    "run_sync",
+    "connection",
+    "stream",
+    "stream_scalars",
+):
     setattr(SerialisedSession, _name, _after_lock(_name))
 
 

@@ -246,7 +246,7 @@ class OutboxRepository:
         return await self.s.get(OutboxMessage, message_id)
 
     async def claim(
-        self, now: datetime, lease: timedelta, limit: int, max_priority: int
+        self, now: datetime, lease: timedelta, limit: int, max_priority: int, min_priority: int = 0
     ) -> tuple[list[Any], dict[int, Any]]:
         """Claim due messages, most urgent first; returns them (plain rows) and their
         patients by id. Locked rows are skipped on PostgreSQL; the claim is written in the
@@ -257,7 +257,7 @@ class OutboxRepository:
                 select(OutboxMessage.id)
                 .where(
                     OutboxMessage.status == "pending",
-                    OutboxMessage.priority <= max_priority,
+                    OutboxMessage.priority.between(min_priority, max_priority),
                     OutboxMessage.send_at <= now,
                     or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
                     # Nothing overtakes urgent advice or an urgent alert that is waiting to be

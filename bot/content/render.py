@@ -22,7 +22,7 @@ from bot.content.exercises import MESSAGE_MAX, Exercise, Plan, library
 from bot.language.faq import FaqEntry
 from bot.language.places import Place
 from bot.outcomes.progress import mean, weeks
-from bot.outcomes.proms import STARTBACK_ITEMS, content
+from bot.outcomes.proms import PSFS_IMPORTANT_CHANGE, STARTBACK_ITEMS, content
 from bot.outcomes.report import ReportData
 from bot.services.checkin import ORDER
 from bot.services.proms import current_activity
@@ -294,6 +294,63 @@ def alert_text(alert: Alert, patient: Patient, settings: Settings, repeat: bool 
     return body
 
 
+def oncall_alert(alert: Alert, patient: Patient, settings: Settings, minutes: int) -> str:
+    """The private copy of an unacknowledged urgent alert for an on-call clinician."""
+    return text("alert_escalated", minutes=minutes) + "\n" + alert_text(alert, patient, settings)
+
+
+def alert_keyboard(alert: Alert) -> InlineKeyboardMarkup | None:
+    """Acknowledge / diary under an open alert; none once it is closed."""
+    if alert.status != "open":
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                button(label("btn_ack"), callbacks.ALERT.build(alert.id, "ack")),
+                button(label("btn_diary"), callbacks.ALERT.build(alert.id, "dia")),
+            ]
+        ]
+    )
+
+
+def urgent_advice(reason: str, clinic: str | None) -> str:
+    """The advice to seek urgent care; ``clinic`` None: someone not (yet) a patient."""
+    if clinic is None:
+        return text("urgent_advice_unregistered", reason=reason)
+    return text("urgent_advice", reason=reason, clinic=clinic)
+
+
+def reminder(kind: str, reminder_id: int, patient: Patient) -> tuple[str, InlineKeyboardMarkup]:
+    """An exercise reminder, or a check-in prompt or nudge, with its buttons."""
+    if kind == "exercise":
+        plan = library().plan(patient.plan_id or "")
+        names = ", ".join(e.name for e in plan.exercises) if plan else ""
+        body = text(
+            "exercise_reminder", name=patient.name, plan=plan.name if plan else "", exercises=names
+        )
+        return body, InlineKeyboardMarkup(
+            [
+                [
+                    button(
+                        label("btn_done"), callbacks.EXERCISE_REMINDER.build(reminder_id, "done")
+                    ),
+                    button(
+                        label("btn_snooze"), callbacks.EXERCISE_REMINDER.build(reminder_id, "snz")
+                    ),
+                    button(
+                        label("btn_skip_today"),
+                        callbacks.EXERCISE_REMINDER.build(reminder_id, "skip"),
+                    ),
+                ]
+            ]
+        )
+    key = "checkin_nudge" if kind == "nudge" else "checkin_prompt"
+    go = callbacks.CHECKIN_PROMPT.build(reminder_id, "go")
+    return text(key, name=patient.name), InlineKeyboardMarkup(
+        [[button(label("btn_start_checkin_now"), go)]]
+    )
+
+
 def checkin_question_done(draft: CheckinDraft) -> str:
     """The question message once it has been answered and the flow moved below it."""
     lines = [text("checkin_header", day=draft.local_day.strftime("%A %d %B"))]
@@ -455,7 +512,7 @@ def progress_caption(progress, psfs: list | None = None) -> str:
     lines += _adherence(progress, "progress_adherence")
     if psfs and len(psfs) >= 2:
         first, last = psfs[0].score["mean"], psfs[-1].score["mean"]
-        key = "progress_psfs_better" if last - first >= 2 else "progress_psfs"
+        key = "progress_psfs_better" if last - first >= PSFS_IMPORTANT_CHANGE else "progress_psfs"
         lines.append(text(key, first=_figure(first), last=_figure(last)))
     return " ".join(lines)
 
@@ -544,7 +601,7 @@ def prom_lines(done: dict, settings: Settings) -> list[str]:
                 first_at=clinic_time(first.completed_at, settings),
                 last_at=clinic_time(last.completed_at, settings),
                 change=f"{change:+.1f}",
-                important=text("prom_important") if abs(change) >= 2 else "",
+                important=text("prom_important") if abs(change) >= PSFS_IMPORTANT_CHANGE else "",
             )
         )
     if done.get("groc"):

@@ -118,11 +118,6 @@ class Inbox:
         self._held: set[int] = set()  # update ids this process has claimed
         self._active: set[int] = set()  # ... and is handling right now
         self._workers: set[asyncio.Task] = set()
-        # Chats found with nothing pending elsewhere while this process has been the one
-        # polling: only this process stores their updates, so they need no second look (a
-        # query per batch: a sixteenth of the CPU of a press). Forgotten when another process
-        # polls (409), since it may store some of theirs meanwhile.
-        self._clear: set[int] = set()
 
     # -- receiving ------------------------------------------------------------------------
 
@@ -140,10 +135,8 @@ class Inbox:
         ]
         hold = self._hold()
         async with UnitOfWork(self.s.sessionmaker) as uow:
-            chats = {r["chat_id"] for r in rows} - self._chats.keys() - self._clear
+            chats = {r["chat_id"] for r in rows} - self._chats.keys()
             busy = await uow.inbox.chats_with_pending(chats) if chats and not hold else set()
-            if not hold:
-                self._clear |= chats - busy
             for r in rows:
                 # Claimed at once unless older updates of the chat wait elsewhere (a crashed
                 # or another process): then the claim loop takes it in its turn.
@@ -173,7 +166,6 @@ class Inbox:
                 )
             except Conflict:
                 # Another process is polling: it receives; this one handles from the inbox.
-                self._clear.clear()
                 await asyncio.sleep(STANDBY_SECONDS)
                 continue
             except RetryAfter as exc:
@@ -228,6 +220,9 @@ class Inbox:
                 self._active.add(row.update_id)
                 try:
                     await self._handle(row)
+                except Exception as exc:  # noqa: BLE001 - one odd update must not stop the chat
+                    log.exception("update %s could not be handled", row.update_id)
+                    await self._outcome(row.update_id, exc)
                 finally:
                     self._active.discard(row.update_id)
                     self._held.discard(row.update_id)
@@ -293,19 +288,23 @@ class Inbox:
                 delay = min(delay * 2, MAX_BACKOFF)
         finally:
             current_update.reset(token)
-        if handled.marked:
-            return
+        if not handled.marked:
+            await self._outcome(row.update_id, handled.error)
+
+    async def _outcome(self, update_id: int, error: BaseException | None) -> None:
+        """Done, failed (never blocks the chat's later updates) or, if the database was
+        unreachable while stopping, left for the next process."""
         try:
             async with UnitOfWork(self.s.sessionmaker) as uow:
-                if handled.error is None:
-                    await uow.inbox.mark_done(row.update_id, self.s.now())
-                elif is_transient(handled.error):  # stopping: the next process takes it
-                    await uow.inbox.retry_later(row.update_id, self.s.now(), repr(handled.error))
+                if error is None:
+                    await uow.inbox.mark_done(update_id, self.s.now())
+                elif is_transient(error):  # stopping: the next process takes it
+                    await uow.inbox.retry_later(update_id, self.s.now(), repr(error))
                 else:
-                    await uow.inbox.fail(row.update_id, self.s.now(), repr(handled.error))
+                    await uow.inbox.fail(update_id, self.s.now(), repr(error))
                 await uow.session.commit()
         except Exception as exc:  # noqa: BLE001 - its claim runs out and it is handled again
-            log.warning("update %s: outcome not stored (%s)", row.update_id, exc)
+            log.warning("update %s: outcome not stored (%s)", update_id, exc)
 
 
 def report_error(error: BaseException | None) -> bool:

@@ -21,12 +21,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.content import callbacks, label, render, text
-from bot.content.exercises import library
-from bot.content.render import button
+from bot.content import render, text
 from bot.delivery.limiter import Priority
 from bot.delivery.sender import Sender, retry_after_seconds
 from bot.outcomes.chart import render_png
@@ -83,46 +80,6 @@ class Result:
     retry_in: float | None = None
 
 
-def alert_keyboard(alert: Alert) -> InlineKeyboardMarkup | None:
-    if alert.status != "open":
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                button(label("btn_ack"), callbacks.ALERT.build(alert.id, "ack")),
-                button(label("btn_diary"), callbacks.ALERT.build(alert.id, "dia")),
-            ]
-        ]
-    )
-
-
-def render_reminder(row: Any, patient: Any) -> tuple[str, InlineKeyboardMarkup]:
-    if row.kind == "exercise":
-        plan = library().plan(patient.plan_id or "")
-        names = ", ".join(e.name for e in plan.exercises) if plan else ""
-        body = text(
-            "exercise_reminder", name=patient.name, plan=plan.name if plan else "", exercises=names
-        )
-        return body, InlineKeyboardMarkup(
-            [
-                [
-                    button(label("btn_done"), callbacks.EXERCISE_REMINDER.build(row.id, "done")),
-                    button(label("btn_snooze"), callbacks.EXERCISE_REMINDER.build(row.id, "snz")),
-                    button(
-                        label("btn_skip_today"), callbacks.EXERCISE_REMINDER.build(row.id, "skip")
-                    ),
-                ]
-            ]
-        )
-    key = "checkin_nudge" if row.kind == "nudge" else "checkin_prompt"
-    return (
-        text(key, name=patient.name),
-        InlineKeyboardMarkup(
-            [[button(label("btn_start_checkin_now"), callbacks.CHECKIN_PROMPT.build(row.id, "go"))]]
-        ),
-    )
-
-
 class Outbox:
     def __init__(self, sm: SessionMaker, sender: Sender, settings: Settings, clock: Clock) -> None:
         self.sm = sm
@@ -148,8 +105,10 @@ class Outbox:
         max_priority: int = Priority.DIGEST,
         limit: int | None = None,
         keep_going: Callable[[], bool] = lambda: True,
+        min_priority: int = Priority.URGENT,
     ) -> int:
-        """Claim, send and record one batch; returns how many messages were claimed."""
+        """Claim, send and record one batch (priorities ``min_priority`` to ``max_priority``);
+        returns how many messages were claimed."""
         now = self.clock.now()
         limit = limit or self.bulk_batch()
         if max_priority >= Priority.REMINDER:
@@ -164,7 +123,7 @@ class Outbox:
                     limit=limit,
                 )
         async with UnitOfWork(self.sm) as uow:
-            rows, patients = await uow.outbox.claim(now, LEASE, limit, max_priority)
+            rows, patients = await uow.outbox.claim(now, LEASE, limit, max_priority, min_priority)
             alert_ids = [r.ref_id for r in rows if r.kind in ALERT_KINDS]
             alerts = await uow.alerts.by_ids(alert_ids) if alert_ids else {}
             # Questionnaires: rendered from the response when sent.
@@ -245,11 +204,11 @@ class Outbox:
         chat_id = s.clinic_chat_id if row.kind in CLINIC_KINDS else row.chat_id
         markup = None
         if row.kind in REMINDER_KINDS:
-            body, markup = render_reminder(row, patient)
+            body, markup = render.reminder(row.kind, row.id, patient)
         elif row.kind == "urgent_advice":
-            body = text("urgent_advice", reason=row.body, clinic=s.clinic_name)
+            body = render.urgent_advice(row.body, s.clinic_name)
         elif row.kind == "advice_guest":
-            body = text("urgent_advice_unregistered", reason=row.body)
+            body = render.urgent_advice(row.body, None)
         elif row.kind == "alert":
             alert = alerts.get(row.ref_id)
             if alert is None or patient is None:
@@ -258,7 +217,7 @@ class Outbox:
             if renotify and alert.status != "open":
                 return Result(row, "skipped", "acknowledged")
             body = render.alert_text(alert, patient, s, repeat=renotify)
-            markup = alert_keyboard(alert)
+            markup = render.alert_keyboard(alert)
             if alert.telegram_message_id and not renotify:
                 # An alert that was updated: edit it in place rather than add noise (the
                 # group's 20 messages a minute are for other patients' alerts too).
@@ -279,12 +238,8 @@ class Outbox:
             if alert.status != "open":
                 return Result(row, "skipped", "acknowledged")
             minutes = int((self.clock.now() - alert.created_at).total_seconds() // 60)
-            body = (
-                text("alert_escalated", minutes=minutes)
-                + "\n"
-                + render.alert_text(alert, patient, s)
-            )
-            markup = alert_keyboard(alert)
+            body = render.oncall_alert(alert, patient, s, minutes)
+            markup = render.alert_keyboard(alert)
         elif row.kind == "prom":
             response = refs.proms.get(row.ref_id)
             if response is None or response.status != "open":
@@ -320,7 +275,11 @@ class Outbox:
         body = render.alert_text(alert, patient, self.settings)
         try:
             await self.sender.edit_message_text(
-                chat_id, row.edit_message_id, body, priority, reply_markup=alert_keyboard(alert)
+                chat_id,
+                row.edit_message_id,
+                body,
+                priority,
+                reply_markup=render.alert_keyboard(alert),
             )
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
@@ -490,12 +449,19 @@ class Outbox:
                 pass
 
     async def drain_all(self, keep_going: Callable[[], bool] = lambda: True) -> None:
-        """Everything due, reminders included. Two loops share the work: while one waits on
-        the database for its next batch, the other's messages are on the wire."""
+        """Reminders, prompts and digests. Two loops share the work: while one waits on the
+        database for its next batch, the other's messages are on the wire. What is more urgent
+        is the fast lane's alone: a handler that awaits ``drain_fast`` must find its urgent
+        advice sent, not claimed by this lane and still on its way (the patient would read
+        the check-in's closing words before the advice)."""
         size = self.bulk_batch()
 
         async def loop() -> None:
-            while keep_going() and await self.dispatch_once(keep_going=keep_going) >= size:
+            while (
+                keep_going()
+                and await self.dispatch_once(keep_going=keep_going, min_priority=FAST_LANE + 1)
+                >= size
+            ):
                 pass
 
         await asyncio.gather(loop(), loop())

@@ -24,22 +24,16 @@ class FileClock:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._seen: tuple[int, int, int] | None = None  # the file as last read
-        self._value: datetime | None = None
 
     def now(self) -> datetime:
         try:
-            st = self.path.stat()
-            seen = (st.st_ino, st.st_mtime_ns, st.st_size)  # tests replace it: a new inode
-            if seen != self._seen:  # read again only once it changed
-                raw = self.path.read_text().strip()
+            raw = self.path.read_text().strip()
         except FileNotFoundError:
+            raw = ""
+        if not raw:
             return datetime.now(UTC)
-        if seen != self._seen:
-            self._seen = seen
-            value = datetime.fromisoformat(raw) if raw else None
-            self._value = value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
-        return self._value or datetime.now(UTC)
+        value = datetime.fromisoformat(raw)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def make_clock(clock_file: str | None) -> Clock:

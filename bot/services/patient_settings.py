@@ -142,9 +142,15 @@ async def typed(uow: UnitOfWork, patient: Patient, raw: str, now: datetime) -> R
 
 
 async def assign_plan(
-    uow: UnitOfWork, patient_id: int, plan_id: str, staff_id: int, now: datetime
+    uow: UnitOfWork,
+    patient_id: int,
+    plan_id: str,
+    staff_id: int,
+    now: datetime,
+    commit: bool = True,
 ) -> tuple[Patient | None, str | None]:
-    """Returns (patient, plan id) -- plan id None when the plan is unknown."""
+    """Returns (patient, plan id) -- plan id None when the plan is unknown. ``commit``
+    False: the caller commits more in the same transaction."""
     patient = await uow.patients.get(patient_id)
     plan = library().plan(plan_id)
     if patient is None or plan is None:
@@ -156,7 +162,8 @@ async def assign_plan(
     await uow.audit.record(
         now, "staff", "plan_assigned", actor_id=staff_id, patient_id=patient.id, plan=plan.id
     )
-    await uow.commit()
+    if commit:
+        await uow.commit()
     return patient, plan.id
 
 
@@ -164,9 +171,10 @@ async def assign_plan_and_tell(
     uow: UnitOfWork, patient_id: int, plan_id: str, staff_id: int, now: datetime
 ) -> tuple[Patient | None, Plan | None]:
     """/plan: assign the plan and queue the patient's message about it (the outbox sends
-    it). Returns (patient, plan): the plan None when it is unknown, both None when the
-    patient is."""
-    patient, assigned = await assign_plan(uow, patient_id, plan_id, staff_id, now)
+    it), in one transaction: the plan is never assigned without the patient being told.
+    Returns (patient, plan): the plan None when it is unknown, both None when the patient
+    is."""
+    patient, assigned = await assign_plan(uow, patient_id, plan_id, staff_id, now, commit=False)
     if patient is None or assigned is None:
         return patient, None
     plan = library().plan(assigned)

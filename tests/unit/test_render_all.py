@@ -361,6 +361,13 @@ CASES: dict[str, list[tuple]] = {
     "local_time": [(NOW, "America/New_York")],
     "clinic_time": [(NOW, SETTINGS)],
     "contact": [("+44 1", "R&1"), (None, None)],
+    "oncall_alert": [(alert("open", "red_flag", "urgent"), patient(), SETTINGS, 34)],
+    "alert_keyboard": [(alert("open", "red_flag", "urgent"),)],
+    "urgent_advice": [
+        ("Loss of bladder control <new>", "Demo & Physio"),
+        ("Saddle numbness", None),
+    ],
+    "reminder": [("exercise", 9, patient()), ("checkin", 9, patient()), ("nudge", 9, patient())],
     "alert_text": [
         (alert(status, rule, level), patient(), SETTINGS, repeat)
         for status in ("open", "acknowledged")
@@ -479,6 +486,11 @@ def test_each_render_function_gives_valid_telegram_text(name: str, i: int):
         assert result == [text("checkin_resume")]
         return
     check_any(result, f"{name}{args!r:.80}")
+
+
+def test_a_closed_alert_has_no_buttons():
+    assert render.alert_keyboard(alert("acknowledged")) is None
+    assert render.alert_keyboard(alert("open", "red_flag", "urgent")) is not None
 
 
 def test_escaping_keeps_what_a_person_typed():
