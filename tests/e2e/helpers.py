@@ -47,15 +47,19 @@ async def press(
     contains: str = "",
     chat_id: int | None = None,
     new_message: bool = False,
+    timeout: float | None = None,
 ) -> dict:
-    """Press a button; wait for the message to change (or a new one when new_message)."""
+    """Press a button; wait for the message to change (or a new one when new_message).
+    ``timeout``: longer than the default wait, for a press the bot answers only once it has
+    started."""
+    wait = {} if timeout is None else {"timeout": timeout}
     chat = chat_id if chat_id is not None else user_id
     after = last_id(api, chat)
     before = message.get("edit_date"), message["text"]
     await api.press(user_id, message, button_text, chat_id=chat_id)
     if new_message:
         return await api.wait_for_message(
-            chat, lambda m: contains.lower() in m["text"].lower(), after=after
+            chat, lambda m: contains.lower() in m["text"].lower(), after=after, **wait
         )
 
     def changed(m: dict) -> bool:
@@ -63,7 +67,7 @@ async def press(
             return False
         return (m.get("edit_date"), m["text"]) != before and contains.lower() in m["text"].lower()
 
-    return await api.wait_for_message(chat, changed)
+    return await api.wait_for_message(chat, changed, **wait)
 
 
 async def invite(api, name: str, *, by: int = STAFF, chat_id: int = CLINIC_CHAT) -> str:

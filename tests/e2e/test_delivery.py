@@ -323,7 +323,9 @@ async def test_two_bot_processes_handle_every_update_once_and_in_order(
 async def test_a_press_made_while_the_bot_is_down_is_answered_after_it_starts(api, bot, db):
     question = await join(api, PATIENT, "Sam Taylor")
     await bot.stop()
-    pressing = asyncio.create_task(press(api, PATIENT, question, "5", contains="lower back"))
+    pressing = asyncio.create_task(
+        press(api, PATIENT, question, "5", contains="lower back", timeout=60)  # start-up included
+    )
     await bot.start()
     m = await pressing
     assert m["message_id"] == question["message_id"]  # the same message, edited
