@@ -297,35 +297,14 @@ async def test_a_failed_or_unfinished_unit_of_work_never_holds_up_the_next(db):
     a unit of work that fails, or ends without committing, must hand it on (a lock left
     held would stop the bot: the test fails on its timeout instead)."""
 
-    async def add(user_id: int) -> None:
-        async with db.uow() as uow:
-            await add_patient_in(uow, user_id=user_id)
-            await uow.commit()
-
     async def scenario() -> None:
-        await add(6001)
+        await add_patient(db, user_id=6001)
         with pytest.raises(IntegrityError):
-            await add(6001)  # the same Telegram account twice: refused, rolled back
+            await add_patient(db, user_id=6001)  # the same account twice: refused, rolled back
         async with db.uow() as uow:  # a read, closed without a commit
             assert await uow.patients.by_user(6001) is not None
         # Twenty at once from twenty tasks: each commits.
-        await asyncio.gather(*(add(7000 + i) for i in range(20)))
+        await asyncio.gather(*(add_patient(db, user_id=7000 + i) for i in range(20)))
 
     await asyncio.wait_for(scenario(), timeout=30)
     assert await db.scalar("SELECT count(*) FROM patients") == 21
-
-
-async def add_patient_in(uow, user_id: int) -> None:
-    await uow.patients.add(
-        Patient(
-            telegram_user_id=user_id,
-            chat_id=user_id,
-            name="Alex Kim",
-            status="active",
-            consented_at=NOW,
-            checkin_time="09:00",
-            timezone="Europe/London",
-            enrolled_on=date(2026, 3, 1),
-            created_at=NOW,
-        )
-    )
