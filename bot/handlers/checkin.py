@@ -9,6 +9,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.content import render, text
+from bot.delivery.sender import raw_call
 from bot.handlers import proms
 from bot.handlers.common import edit_pressed, patient_or_explain, svc
 from bot.services import checkin, onboarding
@@ -31,10 +32,14 @@ async def begin_checkin(
 
 
 async def _send_question(context: ContextTypes.DEFAULT_TYPE, patient: Patient, draft) -> int:
-    sent = await context.bot.send_message(
-        patient.chat_id, render.checkin_question(draft), reply_markup=render.checkin_keyboard(draft)
+    sent = await raw_call(  # only the new message's id is kept (see raw_call)
+        context.bot,
+        "send_message",
+        chat_id=patient.chat_id,
+        text=render.checkin_question(draft),
+        reply_markup=render.checkin_keyboard(draft),
     )
-    return sent.message_id
+    return sent["message_id"]
 
 
 async def checkin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -68,10 +73,11 @@ async def checkin_button(
         await s.deliver_urgent()
         try:
             await query.answer()
-            await query.edit_message_text(
+            await edit_pressed(
+                update,
                 render.checkin_question_done(outcome.draft)
                 if outcome.draft
-                else query.message.text_html
+                else query.message.text_html,
             )
         except TelegramError as exc:
             log.warning("check-in message not updated after urgent advice: %s", exc.message)

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.settings import Settings
-from storage.models import Patient
+from storage.models import CheckinEntry, Patient
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday; 09:00 in London (GMT)
 CLINIC_CHAT = -1001
@@ -65,6 +65,22 @@ async def add_patient(
         )
         await uow.commit()
         return p
+
+
+def checkin_entry(patient_id: int, day: date, at: datetime = NOW, **answers: Any) -> CheckinEntry:
+    """A finished check-in (ordinary answers unless given) for ``uow.checkins.add_entry``."""
+    values: dict[str, Any] = {
+        "leg_pain": 3,
+        "back_pain": 2,
+        "numbness": False,
+        "weakness": False,
+        "red_flag": False,
+        "exercises": "yes",
+        **answers,
+    }
+    return CheckinEntry(
+        patient_id=patient_id, local_day=day, created_at=at, updated_at=at, **values
+    )
 
 
 @dataclass

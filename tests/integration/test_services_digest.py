@@ -11,12 +11,12 @@ from bot.delivery.outbox import Outbox
 from bot.rules.escalation import Decision
 from bot.services import digest
 from bot.services.alerts import raise_alert
-from storage.models import CheckinEntry
 from tests.integration.service_support import (
     CLINIC_CHAT,
     Clock,
     FakeSender,
     add_patient,
+    checkin_entry,
     settings,
 )
 
@@ -40,18 +40,7 @@ async def add_entry(db, patient, day: date, leg=3, back=2, exercises="yes"):
     at = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=9)
     async with db.uow() as uow:
         await uow.checkins.add_entry(
-            CheckinEntry(
-                patient_id=patient.id,
-                local_day=day,
-                leg_pain=leg,
-                back_pain=back,
-                numbness=False,
-                weakness=False,
-                red_flag=False,
-                exercises=exercises,
-                created_at=at,
-                updated_at=at,
-            )
+            checkin_entry(patient.id, day, at, leg_pain=leg, back_pain=back, exercises=exercises)
         )
         await uow.commit()
 

@@ -15,13 +15,14 @@ from bot.delivery.outbox import Outbox
 from bot.rules.escalation import Decision
 from bot.services import reminders
 from bot.services.alerts import raise_alert
-from storage.models import CheckinEntry, OutboxMessage
+from storage.models import OutboxMessage
 from tests.integration.service_support import (
     CLINIC_CHAT,
     NOW,
     Clock,
     FakeSender,
     add_patient,
+    checkin_entry,
     settings,
 )
 
@@ -260,20 +261,7 @@ async def test_a_prompt_for_a_patient_who_already_checked_in_is_skipped(db):
         await reminders.materialise_due(
             uow, NOW, grace=timedelta(hours=2), nudge_after=timedelta(hours=3)
         )
-        await uow.checkins.add_entry(
-            CheckinEntry(
-                patient_id=p.id,
-                local_day=NOW.date(),
-                leg_pain=2,
-                back_pain=2,
-                numbness=False,
-                weakness=False,
-                red_flag=False,
-                exercises="yes",
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
+        await uow.checkins.add_entry(checkin_entry(p.id, NOW.date(), leg_pain=2))
         await uow.commit()
     outbox, sender, _ = make_outbox(db, at=NOW + timedelta(minutes=1))
     await outbox.dispatch_once()

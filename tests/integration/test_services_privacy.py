@@ -12,13 +12,13 @@ from bot.delivery.outbox import Outbox
 from bot.rules.escalation import Decision
 from bot.services import export, invites, privacy
 from bot.services.alerts import acknowledge, raise_alert
-from storage.models import CheckinEntry
 from tests.integration.service_support import (
     CLINIC_CHAT,
     NOW,
     Clock,
     FakeSender,
     add_patient,
+    checkin_entry,
     settings,
 )
 
@@ -36,18 +36,8 @@ async def patient_with_history(db, user_id=5001, name="Sam Taylor", note="Stiff"
     p = await add_patient(db, user_id=user_id, name=name, invite_id=inv.id, phone="+44 7700 900123")
     async with db.uow() as uow:
         await uow.checkins.add_entry(
-            CheckinEntry(
-                patient_id=p.id,
-                local_day=NOW.date(),
-                leg_pain=4,
-                back_pain=2,
-                numbness=True,
-                weakness=False,
-                red_flag=False,
-                exercises="partly",
-                note=note,
-                created_at=NOW,
-                updated_at=NOW,
+            checkin_entry(
+                p.id, NOW.date(), leg_pain=4, numbness=True, exercises="partly", note=note
             )
         )
         await uow.audit.record(NOW, "patient", "checkin_saved", actor_id=user_id, patient_id=p.id)

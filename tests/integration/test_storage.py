@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -12,28 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.rules.escalation import Decision
 from bot.services import invites
 from bot.services.alerts import queue_alert_message, raise_alert
-from storage.models import Alert, Patient
-
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-async def add_patient(db, user_id=5001, name="Sam Taylor") -> Patient:
-    async with db.uow() as uow:
-        p = await uow.patients.add(
-            Patient(
-                telegram_user_id=user_id,
-                chat_id=user_id,
-                name=name,
-                status="active",
-                consented_at=NOW,
-                checkin_time="09:00",
-                timezone="Europe/London",
-                enrolled_on=date(2026, 3, 1),
-                created_at=NOW,
-            )
-        )
-        await uow.commit()
-        return p
+from storage.models import Alert
+from tests.integration.service_support import NOW, add_patient
 
 
 async def test_times_come_back_as_aware_utc(db):
