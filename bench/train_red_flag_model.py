@@ -76,24 +76,52 @@ def fit(items: list[tuple[str, int]]) -> dict[str, float]:
             counts[k] = counts.get(k, 0) + 1
     names = sorted(k for k, c in counts.items() if c >= MIN_COUNT or k == "bias")
     col = {k: i for i, k in enumerate(names)}
-    x = np.zeros((len(items), len(names)))
+    # The message-by-feature matrix is sparse (a message has tens of features out of
+    # thousands): kept as (row, column, value) triples, multiplied with bincount.
+    rows, cols, vals = [], [], []
     for i, f in enumerate(feats):
         for k, v in f.items():
             j = col.get(k)
             if j is not None:
-                x[i, j] = v
+                rows.append(i)
+                cols.append(j)
+                vals.append(v)
+    ri, ci, vi = np.array(rows), np.array(cols), np.array(vals, dtype=float)
+    n, d = len(items), len(names)
+
+    def xv(v: np.ndarray) -> np.ndarray:  # X @ v
+        return np.bincount(ri, weights=vi * v[ci], minlength=n)
+
+    def xtu(u: np.ndarray) -> np.ndarray:  # X.T @ u
+        return np.bincount(ci, weights=vi * u[ri], minlength=d)
+
     y = np.array([label for _, label in items], dtype=float)
     pos = y.sum()
-    sample_w = np.where(y == 1, len(y) / (2 * pos), len(y) / (2 * (len(y) - pos)))
-    w = np.zeros(len(names))
-    reg = np.full(len(names), L2)
+    sample_w = np.where(y == 1, n / (2 * pos), n / (2 * (n - pos)))
+    w = np.zeros(d)
+    reg = np.full(d, L2)
     reg[col["bias"]] = 0.0
-    # Newton's method: a few hundred features and messages, converges in a few steps.
-    for _ in range(30):
-        p = 1.0 / (1.0 + np.exp(-(x @ w)))
-        grad = x.T @ (sample_w * (p - y)) + reg * w
-        hess = (x.T * (sample_w * p * (1 - p))) @ x + np.diag(reg + 1e-6)
-        step = np.linalg.solve(hess, grad)
+    reg += 1e-6
+    # Newton's method, each step solved by conjugate gradients on Hessian-vector products
+    # (the same minimum as a dense solve, without a features-by-features matrix).
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-xv(w)))
+        grad = xtu(sample_w * (p - y)) + reg * w
+        curv = sample_w * p * (1 - p)
+        step = np.zeros(d)
+        r = grad.copy()
+        direction = r.copy()
+        rr = r @ r
+        for _ in range(500):
+            hd = xtu(curv * xv(direction)) + reg * direction
+            alpha = rr / (direction @ hd)
+            step += alpha * direction
+            r -= alpha * hd
+            rr_new = r @ r
+            if np.sqrt(rr_new) < 1e-10 * max(1.0, np.sqrt(grad @ grad)):
+                break
+            direction = r + (rr_new / rr) * direction
+            rr = rr_new
         w -= step
         if np.abs(step).max() < 1e-6:
             break

@@ -47,7 +47,7 @@ WEIGHTS_PATH = _CONTENT / "red_flag_model.json"
 _WORD = re.compile(r"[a-z0-9]+")
 _NEGATORS = frozenset(
     "no not never without none nothing havent hasnt hadnt isnt arent wasnt werent wont "
-    "wouldnt shouldnt doesnt didnt dont nor neither nope nah".split()
+    "wouldnt shouldnt doesnt didnt dont nor neither nope nah zero".split()
 )
 _NEGATED_WORDS = 3  # words after a cue that are marked as negated
 

@@ -43,7 +43,7 @@ def test_eval_set_shape() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 11: the second blind test half is at 240 of 242 urgent phrasings caught "
+    reason="issue 11: the sixth blind test half is at 240 of 242 urgent phrasings caught "
     "(99.2%); when this passes, remove this mark and the floor test below",
 )
 def test_every_urgent_phrasing_of_the_test_half_is_caught(test_half: dict) -> None:
