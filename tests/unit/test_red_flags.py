@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.language.red_flag_triage import assess
 from bot.language.red_flags import (
     KINDS,
     RED_FLAGS_PATH,
@@ -267,3 +268,49 @@ def test_signs_the_clinical_review_found_missing_fire(text, kind):
 )
 def test_the_new_signs_still_respect_negation_and_look_alikes(text):
     assert detect_red_flag(text) is None
+
+
+# Found by a review of session 6's patterns: ordinary messages (exercise instructions, other
+# meanings of "pooped", "drop", "clearing", "flexible") that must not alert the clinic, and
+# current red flags that a context word must not turn into a question.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have pain on both sides of my lower back",
+        "I keep switching sides in bed all night",
+        "hold the stretch 30 secs then switch sides",
+        "did the bridges alternating legs like you showed me",
+        "my ankle isn't flexible since I sprained it",
+        "the bruise on my foot isn't clearing",
+        "my bad ankle won't go up the stairs without pain",
+        "I was pooped a bit after the physio session",
+        "spilt my tea and made a mess on my trousers",
+        "not a drop since 1st jan, off the booze for the tablets",
+        "I waited ages for anything to happen with my referral",
+        "it takes forever to get going to go to work in the morning",
+        "my leg feels weak and falls asleep when I sit",
+        "I feel weak, worse than yesterday, think I have the flu",
+    ],
+)
+def test_ordinary_messages_in_red_flag_words_do_not_alert(text: str) -> None:
+    assert assess(text).level != "urgent"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "zero clue how I wet the bed",
+        "Hours went by and I still can't pee",
+        "I went to the GP this morning and I still can't pee",
+        "The numbness between my legs came back when I woke up",
+        "I've got it down both legs now",
+        "12 hours without a pee",
+        "no wee all day",
+        "no wee since 6am",
+        "pain switching sides, left one hour right the next",
+        "falling over. leg weak.",
+        "ankle wont bend upwards",
+    ],
+)
+def test_current_red_flags_in_everyday_words_are_urgent(text: str) -> None:
+    assert assess(text).level == "urgent"
