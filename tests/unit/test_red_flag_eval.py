@@ -41,19 +41,9 @@ def test_eval_set_shape() -> None:
     assert {"bladder_retention", "bladder_hesitancy", "saddle_numbness", "foot_drop"} <= kinds
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: the sixth blind test half is at 240 of 242 urgent phrasings caught "
-    "(99.2%); when this passes, remove this mark and the floor test below",
-)
 def test_every_urgent_phrasing_of_the_test_half_is_caught(test_half: dict) -> None:
-    assert bench.recall(test_half) >= bench.TARGET_RECALL
-
-
-def test_almost_every_urgent_phrasing_of_the_test_half_is_caught(test_half: dict) -> None:
-    # Today's figure on the blind test half as a floor, so the detector cannot silently get
-    # worse (the misses are the bench's to list, not to fix: python bench/red_flag_eval.py).
-    assert bench.recall(test_half) >= 240 / 242
+    missed = [x["text"] for x, _ in test_half["missed"]]
+    assert bench.recall(test_half) >= bench.TARGET_RECALL, f"missed: {missed}"
 
 
 def test_messages_typed_into_a_flow_are_never_asked_about() -> None:
