@@ -64,7 +64,15 @@ class PatientRepository(_Repo):
         if not with_draft:
             return await self.s.scalar(_PATIENT_BY_USER, {"user": telegram_user_id})
         row = (await self.s.execute(_PATIENT_AND_DRAFT_BY_USER, {"user": telegram_user_id})).first()
-        return row[0] if row else None
+        if row is None:
+            return None
+        patient, draft = row
+        if draft is not None:
+            # The session's identity map holds what it loaded weakly: an unchanged draft
+            # nobody refers to is dropped at once, and would be read again. Held for the
+            # unit of work (the session's own ``info``), ``CheckinRepository.draft`` finds it.
+            self.s.info.setdefault("held", []).append(draft)
+        return patient
 
     async def get(self, patient_id: int) -> Patient | None:
         return await self.s.get(Patient, patient_id)

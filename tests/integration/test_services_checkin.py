@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy import event
+
 from bot.content import text
 from bot.delivery.limiter import Priority
-from bot.services import checkin
+from bot.services import checkin, onboarding
 from tests.integration.service_support import NOW, add_patient, settings
 
 T = settings().thresholds  # the clinic defaults: +2 points and 30% over a 7-day baseline of 3+
@@ -241,3 +243,25 @@ async def test_a_note_too_long_is_kept_and_the_patient_asked_to_shorten_it(db):
     out = await press(db, p, nonce, "note", "keep", NOW)
     assert out.status == "done"
     assert await db.scalar("SELECT length(note) FROM checkin_entries") == len(long)
+
+
+async def test_a_press_reads_the_patient_and_the_draft_in_one_query(db):
+    """The hot path of a check-in: one SELECT for the patient with the draft, then the
+    draft's UPDATE (and nothing read twice)."""
+    p = await add_patient(db)
+    nonce = (await begin(db, p, NOW)).draft.nonce
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement.split()[0].upper())
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with db.uow() as uow:
+            patient = await onboarding.active_patient(uow, p.telegram_user_id, True)
+            out = await checkin.answer(uow, patient, nonce, "leg_pain", "6", NOW, T)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+    assert out.status == "question"
+    assert [s for s in seen if s in ("SELECT", "UPDATE", "INSERT")] == ["SELECT", "UPDATE"]
+    assert await db.scalar("SELECT leg_pain FROM checkin_drafts") == 6
