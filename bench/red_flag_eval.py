@@ -7,7 +7,8 @@ each half (``tune``: what the rules and the model were tuned on; ``test``: held 
   now?" (a Yes is urgent), counted apart;
 * false alarms: benign messages that raise an alert directly (the question is counted apart:
   it alerts nobody unless the patient says Yes or does not answer);
-* time per message (median, p95, max);
+* time per message (median, p95, max), and for the longest message Telegram allows (4,096
+  characters of repeated denials: every phrase matches, then each is checked for negation);
 
 then every miss: each urgent message not caught and each benign message that alerted directly,
 with its kind. Exits non-zero when a test-half figure misses its target.
@@ -92,6 +93,13 @@ def main() -> int:
             print(f"  [{f['split']}] MISSED  {x['kind']:<22} p={t.probability:.3f}  {x['text']!r}")
         for x, t in f["benign_alerted"]:
             print(f"  [{f['split']}] ALERTED {x['kind']:<22} ({t.hit.kind})  {x['text']!r}")
+    longest = ("not wet myself, no numbness in both legs. " * 100)[:4096]
+    worst = []
+    for i in range(5):  # five different texts: nothing kept from the run before
+        t0 = time.perf_counter()
+        assess(f"{i} {longest}"[:4096])
+        worst.append((time.perf_counter() - t0) * 1000)
+    print(f"\nlongest message (4,096 characters of denials): {max(worst):.1f} ms at worst of 5")
     test = results[1]
     failures = []
     if recall(test) < TARGET_RECALL:

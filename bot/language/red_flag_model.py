@@ -26,9 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
-from bot.content import read
+from bot.content import parse_yaml, read
 from bot.language.red_flags import load_rules, normalise
 
 __all__ = [
@@ -58,7 +56,7 @@ def load_concepts(path: str | Path | None = None) -> tuple[tuple[str, re.Pattern
     if path is None:  # the content directory's, checked against its schema
         data = read("red_flag_model.yaml")
     else:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = parse_yaml(Path(path).read_text(encoding="utf-8"))
     out = []
     for name, patterns in data["concepts"].items():
         alternation = "|".join(f"(?:{p})" for p in patterns)
@@ -79,6 +77,13 @@ def clauses(norm: str) -> list[str]:
 def concepts_in(text: str) -> set[str]:
     """The concept names found in a piece of normalised text."""
     return {name for name, pattern in load_concepts() if pattern.search(text)}
+
+
+@lru_cache(maxsize=16)
+def _features_of(text: str) -> tuple[tuple[str, float], ...]:
+    """``features`` of a message, kept for the few last ones: the bot asks both how strong
+    the evidence is and how likely a red flag is, of the same message."""
+    return tuple(features(text).items())
 
 
 def features(text: str) -> dict[str, float]:
@@ -123,7 +128,7 @@ class RedFlagModel:
     def evidence(self, text: str) -> float:
         if not text or not text.strip():
             return 0.0
-        return sum(self.weights.get(f, 0.0) * v for f, v in features(text).items() if f != "bias")
+        return sum(self.weights.get(f, 0.0) * v for f, v in _features_of(text) if f != "bias")
 
     def asks(self, text: str) -> bool:
         return (
@@ -134,7 +139,7 @@ class RedFlagModel:
     def probability(self, text: str) -> float:
         if not text or not text.strip():
             return 0.0
-        z = sum(self.weights.get(f, 0.0) * v for f, v in features(text).items())
+        z = sum(self.weights.get(f, 0.0) * v for f, v in _features_of(text))
         if z >= 0:
             return 1.0 / (1.0 + math.exp(-z))
         e = math.exp(z)

@@ -26,13 +26,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
-from bot.content import read
+from bot.content import parse_yaml, read
 
 __all__ = [
     "KINDS",
@@ -95,6 +93,11 @@ class RedFlagRules:
     pseudo: re.Pattern[str] | None
     hypothetical: re.Pattern[str] | None
     after: re.Pattern[str] | None
+    # The last few messages normalised with these rules: one message is read by the rules,
+    # the denial check and the model, and normalising a long one is most of the work.
+    normalised: dict[str, tuple[str, list[int]]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
 
 # --- loading -------------------------------------------------------------------------------
@@ -151,7 +154,7 @@ def load_rules(path: str | Path | None = None) -> RedFlagRules:
         data = read("red_flags.yaml")
     else:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = parse_yaml(fh.read())
 
     negation = data["negation"]
     cues: list[str] = [str(c) for c in negation["cues"]]
@@ -206,10 +209,11 @@ def _sub_mapped(
     parts: list[str] = []
     new_origin: list[int] = []
     pos = 0
+    literal = "\\" not in repl  # no group references: the same text for every match
     for m in pattern.finditer(text):
         parts.append(text[pos : m.start()])
         new_origin.extend(origin[pos : m.start()])
-        replacement = m.expand(repl)
+        replacement = repl if literal else m.expand(repl)
         span = origin[m.start() : m.end()]
         if not span:  # an empty match: point at the neighbouring character
             span = [origin[min(m.start(), len(origin) - 1)]] if origin else [0]
@@ -221,7 +225,22 @@ def _sub_mapped(
     return "".join(parts), new_origin
 
 
+_NORMALISED_KEPT = 16
+
+
 def _normalise_mapped(text: str, rules: RedFlagRules) -> tuple[str, list[int]]:
+    """The normalised text and, for each of its characters, where it came from (read only:
+    the result is shared by the callers that read the same message)."""
+    kept = rules.normalised.get(text)
+    if kept is None:
+        kept = _normalise_uncached(text, rules)
+        if len(rules.normalised) >= _NORMALISED_KEPT:
+            rules.normalised.clear()
+        rules.normalised[text] = kept
+    return kept
+
+
+def _normalise_uncached(text: str, rules: RedFlagRules) -> tuple[str, list[int]]:
     chars: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):

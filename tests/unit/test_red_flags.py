@@ -7,7 +7,6 @@ patient's own words) and the loader's refusal of broken content.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -227,13 +226,11 @@ def test_custom_content_is_used_when_given(tmp_path):
     assert hit is not None and hit.kind == "bladder_bowel" and hit.matched == "My wee is purple"
 
 
-def test_a_long_message_is_checked_quickly():
+def test_a_long_message_of_denials_is_not_a_red_flag():
     # Telegram messages are at most 4096 characters; denials repeated that long are the worst
-    # case (every match is found, then checked for negation).
+    # case (every match is found, then checked for negation). bench/red_flag_eval.py times it.
     text = ("not wet myself, no numbness in both legs. " * 100)[:4096]
-    start = time.perf_counter()
     assert detect_red_flag(text) is None
-    assert time.perf_counter() - start < 2.0
 
 
 # The phrasings the clinical review found the detector missing (issue 14); each is also a
