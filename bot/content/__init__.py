@@ -58,6 +58,16 @@ def content_dir() -> Path:
     return _dir
 
 
+# LibYAML's parser where PyYAML has it (PyPI's wheels do): the same safe subset of YAML,
+# several times faster than the pure-Python one, which was most of the bot's start-up.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(raw: str) -> Any:
+    """``yaml.safe_load``, by LibYAML where it is available."""
+    return yaml.load(raw, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
+
+
 def _parse(name: str, path: Path) -> Any:
     try:
         raw = path.read_text(encoding="utf-8")
@@ -72,7 +82,7 @@ def _parse(name: str, path: Path) -> Any:
             where = f"line {exc.lineno}, column {exc.colno}"
             raise ContentError(name, where, f"not valid JSON: {exc.msg}") from None
     try:
-        return yaml.safe_load(raw)
+        return parse_yaml(raw)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

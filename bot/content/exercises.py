@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from bot.content import expand, read
+from bot.content import expand, parse_yaml, read
 
 DEFAULT_PATH = Path(__file__).parent / "exercises.yaml"
 
@@ -133,7 +133,7 @@ class Library:
         path = Path(path) if path is not None else DEFAULT_PATH
         try:
             with open(path, encoding="utf-8") as fh:
-                data = yaml.safe_load(fh)
+                data = parse_yaml(fh.read())
         except yaml.YAMLError as exc:
             raise ValueError(f"{path}: not valid YAML: {exc}") from exc
         try:

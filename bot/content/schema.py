@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.content import PACKAGE_DIR, ContentError
+from bot.content import PACKAGE_DIR, ContentError, parse_yaml
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Texts = Annotated[list[Text], Field(min_length=1)]
@@ -79,7 +79,7 @@ def _check_messages(data: Any, path: Path) -> None:
     if path.resolve() == bundled_path:
         return
     # The code renders the keys (and fills the placeholders) of the messages it ships with.
-    bundled = yaml.safe_load(bundled_path.read_text(encoding="utf-8"))
+    bundled = parse_yaml(bundled_path.read_text(encoding="utf-8"))
     for key, template in bundled.items():
         if key.startswith("_"):
             continue

@@ -73,11 +73,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from bot.content import content_dir, expand, read, without_snippets
+from bot.content import content_dir, expand, parse_yaml, read, without_snippets
 
 __all__ = [
     "DEFAULT_PATH",
@@ -168,7 +167,7 @@ LANGUAGE_PATH = Path(__file__).resolve().parent.parent / "content" / "faq_langua
 
 def _load_language(path: Path = LANGUAGE_PATH) -> dict:
     """The matcher's vocabulary (phrases, synonyms, concepts, stop-words): see the YAML file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = parse_yaml(path.read_text(encoding="utf-8"))
     synonyms = {str(k): str(v) for k, v in (data.get("synonyms") or {}).items()}
     for group, names in (data.get("drugs") or {}).items():
         for drug in str(names).split():
@@ -766,7 +765,7 @@ def _examples_file(path: Path | None) -> dict:
     examples_path = (Path(path).parent if path else content_dir()) / EXAMPLES_NAME
     if not examples_path.exists():
         return {}
-    return yaml.safe_load(examples_path.read_text(encoding="utf-8")) or {}
+    return parse_yaml(examples_path.read_text(encoding="utf-8")) or {}
 
 
 def load_declines(path: Path | None = None) -> tuple[str, ...]:
@@ -802,7 +801,7 @@ def load_entries(path: Path | None = None) -> tuple[tuple[FaqEntry, ...], tuple[
     if path is None:
         data = read("faq.yaml")
     else:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = parse_yaml(Path(path).read_text(encoding="utf-8"))
     examples = _examples_file(path).get("examples") or {}
     entries = []
     for raw in data["entries"]:
