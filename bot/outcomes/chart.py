@@ -9,11 +9,6 @@ from __future__ import annotations
 
 import io
 
-from matplotlib import rc_context
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-from matplotlib.figure import Figure
-
 from bot.content import label
 from bot.outcomes.progress import Progress
 
@@ -29,6 +24,13 @@ STYLE = {"font.size": 15, "axes.titlesize": 17, "axes.labelsize": 15, "legend.fo
 
 
 def render_png(progress: Progress) -> bytes:
+    # matplotlib is imported on the first chart, not when the bot starts (a fifth of its
+    # start-up, for a picture most runs draw a few times a day).
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.figure import Figure
+
     with rc_context(STYLE):
         fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
         FigureCanvasAgg(fig)
