@@ -7,9 +7,8 @@ import socket
 
 import pytest
 from aiohttp import web
+from telegram import Bot
 from telegram.error import NetworkError, TimedOut
-from telegram.request import RequestData
-from telegram.request._requestparameter import RequestParameter
 
 from bot.delivery.http import AiohttpRequest
 
@@ -24,7 +23,8 @@ def free_port() -> int:
 
 @pytest.fixture
 async def server():
-    """A tiny HTTP server: /slow answers after a second, /echo returns the form it got."""
+    """A tiny HTTP server: /slow answers after a second, /echo returns the form it got (as a
+    Bot API result), /getMe the bot."""
 
     async def slow(request: web.Request) -> web.Response:
         await asyncio.sleep(1.0)
@@ -32,9 +32,14 @@ async def server():
 
     async def echo(request: web.Request) -> web.Response:
         form = await request.post()
-        return web.json_response({k: str(v) for k, v in form.items()})
+        return web.json_response({"ok": True, "result": {k: str(v) for k, v in form.items()}})
+
+    async def get_me(request: web.Request) -> web.Response:
+        me = {"id": 123456, "is_bot": True, "first_name": "Diary", "username": "DiaryBot"}
+        return web.json_response({"ok": True, "result": me})
 
     app = web.Application()
+    app.router.add_post(f"/bot{TOKEN}/getMe", get_me)
     app.router.add_post(f"/bot{TOKEN}/slow", slow)
     app.router.add_post(f"/bot{TOKEN}/echo", echo)
     runner = web.AppRunner(app)
@@ -46,20 +51,11 @@ async def server():
 
 
 async def test_parameters_arrive_as_a_form(server):
-    req = AiohttpRequest()
-    await req.initialize()
-    try:
-        data = RequestData(
-            [
-                RequestParameter.from_input("chat_id", 42),
-                RequestParameter.from_input("text", "héllo"),
-            ]
-        )
-        status, body = await req.do_request(f"{server}/echo", "POST", data)
-    finally:
-        await req.shutdown()
-    assert status == 200
-    assert body.decode() == '{"chat_id": "42", "text": "h\\u00e9llo"}'
+    # Through PTB's public API, as the bot calls it: the Bot builds the request's data.
+    bot = Bot(TOKEN, base_url=server.removesuffix(TOKEN), request=AiohttpRequest())
+    async with bot:
+        result = await bot.do_api_request("echo", api_kwargs={"chat_id": 42, "text": "héllo"})
+    assert result == {"chat_id": "42", "text": "héllo"}
 
 
 async def test_a_slow_answer_is_a_timeout(server):
