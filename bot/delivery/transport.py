@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import os
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -45,6 +46,12 @@ _priority: contextvars.ContextVar[Priority] = contextvars.ContextVar(
     "send_priority", default=Priority.ANSWER
 )
 _retry: contextvars.ContextVar[bool] = contextvars.ContextVar("send_retry", default=True)
+
+
+# PTB 22.2 and later give ``RetryAfter.retry_after`` in seconds with a deprecation warning,
+# unless PTB_TIMEDELTA opts in to the timedelta that PTB's next major version will give: the
+# bot opts in (the bot reads no other duration PTB changes this way).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
