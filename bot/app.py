@@ -43,6 +43,7 @@ from bot.handlers import (
     progress,
     questions,
     routing,
+    safety,
     staff,
 )
 from bot.handlers import settings as settings_handlers
@@ -238,7 +239,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     private = filters.ChatType.PRIVATE
     # 1. Before anything: updates we never act on stop here; edits are checked for red flags.
     #    (A re-delivered update never gets this far: the inbox stores each update id once.)
-    app.add_handler(TypeHandler(Update, common.screen_update), group=-1)
+    app.add_handler(TypeHandler(Update, safety.screen_update), group=-1)
     # 2. Commands.
     app.add_handler(CommandHandler("start", onboarding.start_command, private))
     app.add_handler(CommandHandler("help", common.help_command))
@@ -275,6 +276,6 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     )
     # 6. Anything else in private: unknown commands, stickers, photos, voice notes...
     app.add_handler(MessageHandler(private & filters.COMMAND, common.unknown_command))
-    app.add_handler(MessageHandler(private, common.unsupported_media))
+    app.add_handler(MessageHandler(private, safety.unsupported_media))
     app.add_error_handler(common.error_handler)
     return app

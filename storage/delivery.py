@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.models import DeliveryAttempt, InboxUpdate, OutboxMessage, Patient
+from storage.models import DeliveryAttempt, InboxUpdate, OutboxMessage, Patient, Priority
 
 
 def insert_ignoring_duplicates(session: AsyncSession, table):
@@ -170,9 +170,6 @@ class InboxRepository:
         )
 
 
-URGENT = 0  # bot.delivery.limiter.Priority.URGENT (storage does not import the bot)
-
-
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
@@ -266,10 +263,10 @@ class OutboxRepository:
                     .where(
                         urgent.chat_id == OutboxMessage.chat_id,
                         urgent.status == "pending",
-                        urgent.priority == URGENT,
+                        urgent.priority == Priority.URGENT,
                         # due, or being retried; not a re-notification planned for later
                         or_(urgent.send_at <= now, urgent.attempts > 0),
-                        OutboxMessage.priority > URGENT,
+                        OutboxMessage.priority > Priority.URGENT,
                     )
                     .exists(),
                 )

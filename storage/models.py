@@ -6,6 +6,7 @@ Times are stored as timezone-aware UTC instants; a patient's diary day is their 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import IntEnum
 
 from sqlalchemy import (
     JSON,
@@ -294,6 +295,17 @@ class Reminder(Base):
     kind: Mapped[str] = mapped_column(String(16))  # checkin | exercise
     local_time: Mapped[str] = mapped_column(String(5))
     next_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Priority(IntEnum):
+    """The order in which queued messages are sent, and the sending budget is served: the
+    outbox's ``priority`` column, and the limiter's waiting line (``bot.delivery.limiter``)."""
+
+    URGENT = 0  # urgent advice to a patient, urgent alerts to the clinic
+    ANSWER = 1  # replies and edits answering a person, relayed questions, staff answers
+    ALERT = 2  # routine alerts (worsening) and their updates
+    REMINDER = 3  # exercise reminders, check-in prompts and nudges
+    DIGEST = 4  # the daily clinic digest
 
 
 class OutboxMessage(Base):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.content.render import chunk_lines, digest_lines
-from bot.delivery.limiter import Priority
 from bot.runtime.clock import Clock
 from bot.services import digest
 from bot.settings import Settings
 from storage.db import SessionMaker
+from storage.models import Priority
 from storage.uow import UnitOfWork
 
 

@@ -16,16 +16,8 @@ import itertools
 import math
 import time
 from collections.abc import AsyncIterator
-from enum import IntEnum
 
-
-class Priority(IntEnum):
-    URGENT = 0  # urgent advice to a patient, urgent alerts to the clinic
-    ANSWER = 1  # replies and edits answering a person, relayed questions, staff answers
-    ALERT = 2  # routine alerts (worsening) and their updates
-    REMINDER = 3  # exercise reminders, check-in prompts and nudges
-    DIGEST = 4  # the daily clinic digest
-
+from storage.models import Priority
 
 IN_FLIGHT = math.inf
 BULK = Priority.REMINDER  # this priority and lower may not use a window's reserved slots

@@ -24,7 +24,6 @@ from typing import Any
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.content import render, text
-from bot.delivery.limiter import Priority
 from bot.delivery.sender import Sender, retry_after_seconds
 from bot.outcomes.chart import render_png
 from bot.runtime.clock import Clock
@@ -40,7 +39,7 @@ from bot.services.alerts import (
 from bot.services.progress import progress_of
 from bot.settings import Settings
 from storage.db import SessionMaker
-from storage.models import Alert
+from storage.models import Alert, Priority
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ import warnings
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.warnings import PTBUserWarning
 
-from bot.delivery.limiter import Priority
 from bot.delivery.transport import retry_after_seconds, sending_as
+from storage.models import Priority
 
 __all__ = ["Sender", "retry_after_seconds"]
 

@@ -22,7 +22,8 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.request import RequestData
 
 from bot.delivery.http import AiohttpRequest
-from bot.delivery.limiter import Limiter, Priority
+from bot.delivery.limiter import Limiter
+from storage.models import Priority
 
 log = logging.getLogger(__name__)
 

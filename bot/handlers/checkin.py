@@ -12,7 +12,7 @@ from bot.content import render, text
 from bot.delivery.sender import raw_call
 from bot.handlers import proms
 from bot.handlers.common import edit_pressed, patient_or_explain, svc
-from bot.services import checkin, onboarding
+from bot.services import checkin, patients
 from storage.models import Patient
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ async def checkin_button(
     query = update.callback_query
     step = render.CODE_STEPS.get(code)
     async with s.uow() as uow:  # one unit of work for the press: the hot path of a check-in
-        patient = await onboarding.active_patient(uow, update.effective_user.id, True)
+        patient = await patients.active_patient(uow, update.effective_user.id, True)
         if patient is not None and step is not None:
             outcome = await checkin.answer(
                 uow, patient, nonce, step, value, s.now(), s.settings.thresholds

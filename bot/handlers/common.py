@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.content import text
 from bot.delivery.inbox import report_error
 from bot.delivery.sender import raw_call
-from bot.services import onboarding
+from bot.services import onboarding, patients
 from bot.services.context import Services
 from storage.models import Patient
 
@@ -24,7 +24,7 @@ def svc(context: ContextTypes.DEFAULT_TYPE) -> Services:
 async def active_patient(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Patient | None:
     """The patient who sent this update, if they are registered and not discharged."""
     async with svc(context).uow() as uow:
-        return await onboarding.active_patient(uow, update.effective_user.id)
+        return await patients.active_patient(uow, update.effective_user.id)
 
 
 async def patient_or_explain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Patient | None:
@@ -43,22 +43,6 @@ def is_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     if user is None or chat is None or not s.is_staff(user.id):
         return False
     return chat.type == "private" or chat.id == s.clinic_chat_id
-
-
-async def screen_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Runs first. Updates we do not act on (joins, updates with no sender) stop here; an edit
-    is not a new answer, but a red flag typed into one must still be acted on."""
-    edited = update.edited_message
-    if update.message is None and update.callback_query is None and edited is None:
-        raise ApplicationHandlerStop
-    if update.effective_user is None:  # a channel or an anonymous group admin
-        raise ApplicationHandlerStop
-    if edited is not None:
-        if edited.chat.type == "private" and (edited.text or edited.caption):
-            from bot.handlers.safety import red_flag_in_text
-
-            await red_flag_in_text(update, context)
-        raise ApplicationHandlerStop
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -80,15 +64,6 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     async with s.uow() as uow:
         had = await onboarding.cancel(uow, update.effective_user.id, s.now())
     await update.effective_message.reply_text(text("cancelled" if had else "nothing_to_cancel"))
-
-
-async def unsupported_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    from bot.handlers.safety import red_flag_in_text
-
-    # A photo or voice note may carry a caption that reports a red flag.
-    if update.effective_message.caption and await red_flag_in_text(update, context):
-        return
-    await update.effective_message.reply_text(text("unsupported_media"))
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

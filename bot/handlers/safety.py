@@ -1,11 +1,12 @@
 """The urgent path: a red flag in any text. The advice to the patient and the clinic alert are
 queued together, durably, and the outbox sends the advice first. A message that only may
-describe one gets the question "Is this happening now?" (Yes / No) instead."""
+describe one gets the question "Is this happening now?" (Yes / No) instead. Texts that come
+other ways are read for one too: an edited message, a caption on a photo or voice note."""
 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.content import text
 from bot.content.render import red_flag_question_keyboard
@@ -52,3 +53,24 @@ async def red_flag_answer(
     await query.edit_message_text(text(key))
     if outcome == "urgent":
         await s.deliver_urgent()
+
+
+async def screen_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs first. Updates we do not act on (joins, updates with no sender) stop here; an edit
+    is not a new answer, but a red flag typed into one must still be acted on."""
+    edited = update.edited_message
+    if update.message is None and update.callback_query is None and edited is None:
+        raise ApplicationHandlerStop
+    if update.effective_user is None:  # a channel or an anonymous group admin
+        raise ApplicationHandlerStop
+    if edited is not None:
+        if edited.chat.type == "private" and (edited.text or edited.caption):
+            await red_flag_in_text(update, context)
+        raise ApplicationHandlerStop
+
+
+async def unsupported_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    # A photo or voice note may carry a caption that reports a red flag.
+    if update.effective_message.caption and await red_flag_in_text(update, context):
+        return
+    await update.effective_message.reply_text(text("unsupported_media"))

@@ -12,9 +12,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.delivery.limiter import Priority
 from bot.rules.escalation import Decision
-from storage.models import Alert, Patient
+from storage.models import Alert, Patient, Priority
 from storage.uow import UnitOfWork, current_update
 
 

@@ -183,21 +183,6 @@ async def cancel(uow: UnitOfWork, user_id: int, now: datetime) -> bool:
     return True
 
 
-async def active_patient(
-    uow: UnitOfWork, telegram_user_id: int, with_draft: bool = False
-) -> Patient | None:
-    """The registered, not discharged patient with this Telegram id (and, ``with_draft``,
-    their check-in draft loaded in the same query). Writing to the bot means they can be
-    reached again, if they had blocked it."""
-    patient = await uow.patients.by_user(telegram_user_id, with_draft)
-    if patient is None or patient.status != "active":
-        return None
-    if patient.unreachable:
-        patient.unreachable = False
-        await uow.commit()
-    return patient
-
-
 # Shows a step of onboarding (Telegram) and returns the id of the message it sent.
 ShowStep = Callable[[Step], Awaitable[int]]
 

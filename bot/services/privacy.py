@@ -12,8 +12,7 @@ from datetime import date, datetime
 
 from bot.content import text
 from bot.content.render import contact
-from bot.delivery.limiter import Priority
-from storage.models import Patient
+from storage.models import Patient, Priority
 from storage.uow import UnitOfWork
 
 ERASED_NOTICE = "erased"  # the outbox kind of the message that tells the clinic

@@ -12,7 +12,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.delivery.limiter import Priority
 from bot.language.plain_words import plain_request
 from bot.outcomes.proms import (
     MAX_ACTIVITY,
@@ -23,7 +22,7 @@ from bot.outcomes.proms import (
     score_psfs,
     score_startback,
 )
-from storage.models import Patient, PromResponse
+from storage.models import Patient, Priority, PromResponse
 from storage.uow import UnitOfWork
 
 PSFS_EVERY = timedelta(days=14)

@@ -11,10 +11,10 @@ from datetime import datetime
 from functools import cache
 
 from bot.content import render
-from bot.delivery.limiter import Priority
 from bot.language.faq import FaqEntry, FaqIndex, FaqMatch
 from bot.services.alerts import once_key
-from storage.models import Patient, RelayedQuestion
+from bot.services.patients import active_patient
+from storage.models import Patient, Priority, RelayedQuestion
 from storage.uow import UnitOfWork
 
 MAX_QUESTION = 2000
@@ -126,8 +126,6 @@ async def relay(
     """ "Ask the clinic": the sender's own, not yet relayed question is queued for the staff
     chat. None when the sender is not an active patient or the question is not theirs (or
     already relayed)."""
-    from bot.services.onboarding import active_patient
-
     patient = await active_patient(uow, telegram_user_id)
     if patient is None:
         return None

@@ -19,9 +19,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.delivery.limiter import Priority
 from bot.rules import schedule
-from storage.models import Patient, Reminder
+from bot.services.patients import active_patient
+from storage.models import Patient, Priority, Reminder
 from storage.uow import UnitOfWork
 
 DEFAULT_EXERCISE_TIMES = ("10:00", "18:00")
@@ -235,8 +235,6 @@ async def log_exercise_for(
     """:func:`log_exercise` for the sender of a reminder's button: None when they are not an
     active patient (the button is stale), else the status recorded ('' when no longer
     current)."""
-    from bot.services.onboarding import active_patient  # onboarding imports this module
-
     patient = await active_patient(uow, user_id)
     if patient is None:
         return None

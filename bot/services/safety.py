@@ -13,13 +13,12 @@ from typing import TYPE_CHECKING
 
 from bot.content import text
 from bot.content.render import clinic_time
-from bot.delivery.limiter import Priority
 from bot.language.red_flag_triage import assess
 from bot.language.red_flags import RedFlagHit
 from bot.rules.escalation import Decision
 from bot.services.alerts import once_key, queue_alert_message, raise_alert
 from bot.settings import Settings
-from storage.models import Alert, Patient
+from storage.models import Alert, Patient, Priority
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:

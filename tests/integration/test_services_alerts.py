@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.delivery.limiter import Priority
 from bot.delivery.outbox import Outbox
 from bot.rules.escalation import Decision
 from bot.services import alerts
+from storage.models import Priority
 from tests.integration.service_support import (
     CLINIC_CHAT,
     NOW,

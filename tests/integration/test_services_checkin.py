@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from sqlalchemy import event
 
 from bot.content import text
-from bot.delivery.limiter import Priority
-from bot.services import checkin, onboarding
+from bot.services import checkin, patients
+from storage.models import Priority
 from tests.integration.service_support import NOW, add_patient, settings
 
 T = settings().thresholds  # the clinic defaults: +2 points and 30% over a 7-day baseline of 3+
@@ -258,7 +258,7 @@ async def test_a_press_reads_the_patient_and_the_draft_in_one_query(db):
     event.listen(db.engine.sync_engine, "before_cursor_execute", record)
     try:
         async with db.uow() as uow:
-            patient = await onboarding.active_patient(uow, p.telegram_user_id, True)
+            patient = await patients.active_patient(uow, p.telegram_user_id, True)
             out = await checkin.answer(uow, patient, nonce, "leg_pain", "6", NOW, T)
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", record)

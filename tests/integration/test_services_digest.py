@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from bot.delivery import digest as digest_job
-from bot.delivery.limiter import Priority
 from bot.delivery.outbox import Outbox
 from bot.rules.escalation import Decision
 from bot.services import digest
 from bot.services.alerts import raise_alert
+from storage.models import Priority
 from tests.integration.service_support import (
     CLINIC_CHAT,
     Clock,

@@ -10,12 +10,11 @@ from sqlalchemy import select
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.content import text
-from bot.delivery.limiter import Priority
 from bot.delivery.outbox import Outbox
 from bot.rules.escalation import Decision
 from bot.services import reminders
 from bot.services.alerts import raise_alert
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, Priority
 from tests.integration.service_support import (
     CLINIC_CHAT,
     NOW,

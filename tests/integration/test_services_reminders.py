@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 
-from bot.delivery.limiter import Priority
 from bot.services import reminders
-from storage.models import Patient
+from storage.models import Patient, Priority
 from tests.integration.service_support import NOW, add_patient
 
 GRACE = timedelta(hours=2)

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from bot.delivery.limiter import Limiter, Priority, Window
+from bot.delivery.limiter import Limiter, Window
+from storage.models import Priority
 
 PATIENT = 42
 GROUP = -100123

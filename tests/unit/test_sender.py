@@ -11,10 +11,11 @@ from telegram.ext import Defaults, ExtBot
 
 from bot.content.render import chunk_lines
 from bot.delivery.http import AiohttpRequest
-from bot.delivery.limiter import Limiter, Priority
+from bot.delivery.limiter import Limiter
 from bot.delivery.sender import Sender
 from bot.delivery.transport import BotRequest, sending_as
 from fake_telegram import FakeBotApi
+from storage.models import Priority
 
 TOKEN = "424242:fake-token-used-only-by-the-tests"
 PATIENT = 42
