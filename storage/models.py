@@ -336,7 +336,7 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # urgent_advice | alert | relay | staff_reply | checkin | nudge | exercise | digest
     kind: Mapped[str] = mapped_column(String(16))
-    priority: Mapped[int] = mapped_column(SmallInteger)  # bot.delivery.limiter.Priority
+    priority: Mapped[int] = mapped_column(SmallInteger)  # Priority, above
     dedupe_key: Mapped[str] = mapped_column(String(80), unique=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     patient_id: Mapped[int | None] = mapped_column(

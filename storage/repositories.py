@@ -74,6 +74,13 @@ class PatientRepository(_Repo):
             self.s.info.setdefault("held", []).append(draft)
         return patient
 
+    def forget_held(self) -> None:
+        """After a commit part-way through a unit of work: what ``by_user`` read with the
+        patient may have changed since (another chat's unit of work), so it is read again."""
+        for obj in self.s.info.pop("held", []):
+            if obj in self.s:
+                self.s.expunge(obj)
+
     async def get(self, patient_id: int) -> Patient | None:
         return await self.s.get(Patient, patient_id)
 

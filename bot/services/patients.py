@@ -18,4 +18,5 @@ async def active_patient(
     if patient.unreachable:
         patient.unreachable = False
         await uow.commit()
+        uow.patients.forget_held()  # the draft is read again, in the caller's transaction
     return patient

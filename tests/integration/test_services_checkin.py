@@ -265,3 +265,17 @@ async def test_a_press_reads_the_patient_and_the_draft_in_one_query(db):
     assert out.status == "question"
     assert [s for s in seen if s in ("SELECT", "UPDATE", "INSERT")] == ["SELECT", "UPDATE"]
     assert await db.scalar("SELECT leg_pain FROM checkin_drafts") == 6
+
+
+async def test_a_press_by_a_patient_marked_unreachable_reads_the_draft_again(db):
+    """Pressing clears "unreachable" and commits at once; a draft deleted by another chat
+    meanwhile (a discharge) makes the press stale, as it would have been without the flag."""
+    p = await add_patient(db)
+    nonce = (await begin(db, p, NOW)).draft.nonce
+    await db.execute("UPDATE patients SET unreachable = true")
+    async with db.uow() as uow:
+        patient = await patients.active_patient(uow, p.telegram_user_id, True)
+        await db.execute("DELETE FROM checkin_drafts")
+        out = await checkin.answer(uow, patient, nonce, "leg_pain", "6", NOW, T)
+    assert out.status == "stale"
+    assert await db.scalar("SELECT unreachable FROM patients") in (False, 0)
