@@ -24,7 +24,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 from string import Formatter
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -63,8 +63,9 @@ def content_dir() -> Path:
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def parse_yaml(raw: str) -> Any:
-    """``yaml.safe_load``, by LibYAML where it is available."""
+def parse_yaml(raw: str | IO[str]) -> Any:
+    """``yaml.safe_load``, by LibYAML where it is available (an open file: its errors name
+    it)."""
     return yaml.load(raw, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
 
 

@@ -133,7 +133,7 @@ class Library:
         path = Path(path) if path is not None else DEFAULT_PATH
         try:
             with open(path, encoding="utf-8") as fh:
-                data = parse_yaml(fh.read())
+                data = parse_yaml(fh)
         except yaml.YAMLError as exc:
             raise ValueError(f"{path}: not valid YAML: {exc}") from exc
         try:

@@ -154,7 +154,7 @@ def load_rules(path: str | Path | None = None) -> RedFlagRules:
         data = read("red_flags.yaml")
     else:
         with open(path, encoding="utf-8") as fh:
-            data = parse_yaml(fh.read())
+            data = parse_yaml(fh)
 
     negation = data["negation"]
     cues: list[str] = [str(c) for c in negation["cues"]]
