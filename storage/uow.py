@@ -71,6 +71,12 @@ class UnitOfWork:
         # loaded objects readable after the unit of work ends.
         await self.session.close()
 
+    async def commit_aside(self) -> None:
+        """Commit without marking the update being handled done: for a fact kept whatever
+        becomes of the update (a patient who writes can be reached again). The update is
+        marked done later, with its own effects (a crash in between handles it again)."""
+        await self.session.commit()
+
     async def commit(self) -> None:
         handled = current_update.get()
         if handled is not None and not handled.marked:

@@ -17,6 +17,6 @@ async def active_patient(
         return None
     if patient.unreachable:
         patient.unreachable = False
-        await uow.commit()
+        await uow.commit_aside()
         uow.patients.forget_held()  # the draft is read again, in the caller's transaction
     return patient

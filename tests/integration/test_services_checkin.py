@@ -10,6 +10,7 @@ from sqlalchemy import event
 from bot.content import text
 from bot.services import checkin, patients
 from storage.models import Priority
+from storage.uow import HandledUpdate, current_update
 from tests.integration.service_support import NOW, add_patient, settings
 
 T = settings().thresholds  # the clinic defaults: +2 points and 30% over a 7-day baseline of 3+
@@ -279,3 +280,28 @@ async def test_a_press_by_a_patient_marked_unreachable_reads_the_draft_again(db)
         out = await checkin.answer(uow, patient, nonce, "leg_pain", "6", NOW, T)
     assert out.status == "stale"
     assert await db.scalar("SELECT unreachable FROM patients") in (False, 0)
+
+
+async def test_an_update_is_marked_done_with_the_press_not_with_the_patient_reachable_again(db):
+    """The update being handled is marked done in the transaction of its own effects: the
+    commit that clears "unreachable" on the way does not mark it (a crash between the two
+    would otherwise lose the press)."""
+    p = await add_patient(db)
+    nonce = (await begin(db, p, NOW)).draft.nonce
+    await db.execute("UPDATE patients SET unreachable = true")
+    async with db.uow() as uow:
+        await uow.inbox.store([{"update_id": 500, "chat_id": 1, "payload": {}, "received_at": NOW}])
+        await uow.commit()
+    handled = HandledUpdate(500)
+    token = current_update.set(handled)
+    try:
+        async with db.uow() as uow:
+            patient = await patients.active_patient(uow, p.telegram_user_id, True)
+            assert await db.scalar("SELECT unreachable FROM patients") in (False, 0)
+            assert await db.scalar("SELECT status FROM inbox") == "pending"
+            out = await checkin.answer(uow, patient, nonce, "leg_pain", "6", NOW, T)
+    finally:
+        current_update.reset(token)
+    assert out.status == "question" and handled.marked
+    assert await db.scalar("SELECT status FROM inbox") == "done"
+    assert await db.scalar("SELECT leg_pain FROM checkin_drafts") == 6
