@@ -58,6 +58,25 @@ def die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
+async def spawn_logged(
+    argv: list[str], *, env: dict[str, str], cwd: Path, log_path: Path
+) -> asyncio.subprocess.Process:
+    """Start a child with its output appended to ``log_path``; it dies with this process."""
+    log = open(log_path, "ab")  # noqa: ASYNC230 - opening a local log file is instant
+    try:
+        return await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=cwd,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+            preexec_fn=die_with_parent,
+        )
+    finally:
+        log.close()  # the child has its own copy of the descriptor
+
+
 class LoopLag:
     """How late this process's event loop wakes up. It serves the fake API: a stall here would
     bunch requests together (429s that are not the bot's fault) and add to every latency

@@ -51,7 +51,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from _harness import LoopLag, code_version, die_with_parent, proc_cpu_seconds, read_tail
+from _harness import LoopLag, code_version, proc_cpu_seconds, read_tail, spawn_logged
 
 THIS_FILE = Path(__file__).resolve()
 ROOT = THIS_FILE.parent.parent
@@ -212,19 +212,7 @@ class Processes:
     async def start(
         self, argv: list[str], *, env: dict[str, str], cwd: Path, log_path: Path
     ) -> asyncio.subprocess.Process:
-        log = open(log_path, "ab")  # noqa: ASYNC230 - opening a local log file is instant
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv,
-                cwd=cwd,
-                env=env,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=log,
-                stderr=asyncio.subprocess.STDOUT,
-                preexec_fn=die_with_parent,
-            )
-        finally:
-            log.close()  # the child has its own copy of the descriptor
+        proc = await spawn_logged(argv, env=env, cwd=cwd, log_path=log_path)
         self._running.append(proc)
         return proc
 

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench._harness import code_version, die_with_parent, proc_cpu_seconds, read_tail  # noqa: E402
+from _harness import code_version, proc_cpu_seconds, read_tail, spawn_logged  # noqa: E402
+
 from fake_telegram.server import FakeBotApi  # noqa: E402
 
 TOKEN = "123456:STARTUP-bench-token"
@@ -45,19 +46,8 @@ async def one_start(api: FakeBotApi, workdir: Path) -> tuple[float, float]:
     log_path = workdir / "bot.log"
     polls_before = len(api.requests("getUpdates"))
     started = time.monotonic()
-    with open(log_path, "ab") as log:  # noqa: ASYNC230 - a local log file opens at once
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "run",
-            cwd=workdir,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=log,
-            stderr=asyncio.subprocess.STDOUT,
-            preexec_fn=die_with_parent,
-        )
+    argv = [sys.executable, "-m", "bot.cli", "run"]
+    proc = await spawn_logged(argv, env=env, cwd=workdir, log_path=log_path)
     try:
         while len(api.requests("getUpdates")) == polls_before:
             if proc.returncode is not None:
