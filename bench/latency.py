@@ -89,10 +89,10 @@ from typing import Any
 from _harness import (
     LoopLag,
     code_version,
-    die_with_parent,
     proc_cpu_seconds,
     read_tail,
     run_quiet,
+    spawn_logged,
 )
 
 THIS_FILE = Path(__file__).resolve()
@@ -456,19 +456,9 @@ class Bot:
         """Start the bot; return once it polls the fake for updates (seconds taken)."""
         self.clock_file.write_text(CLOCK_AT.isoformat())
         started = time.monotonic()
-        log = open(self.log, "ab")  # noqa: ASYNC230 - opening a local log file is instant
-        try:
-            self.proc = await asyncio.create_subprocess_exec(
-                *self.argv(),
-                cwd=self.workdir,
-                env=self.env(),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=log,
-                stderr=asyncio.subprocess.STDOUT,
-                preexec_fn=die_with_parent,
-            )
-        finally:
-            log.close()  # the child has its own copy of the descriptor
+        self.proc = await spawn_logged(
+            self.argv(), env=self.env(), cwd=self.workdir, log_path=self.log
+        )
         while not self.api.requests("getUpdates"):
             await asyncio.sleep(0.05)
             self.check_alive()
