@@ -33,6 +33,7 @@ __all__ = [
     "CONCEPTS_PATH",
     "WEIGHTS_PATH",
     "RedFlagModel",
+    "Score",
     "features",
     "load_concepts",
     "load_model",
@@ -79,13 +80,6 @@ def concepts_in(text: str) -> set[str]:
     return {name for name, pattern in load_concepts() if pattern.search(text)}
 
 
-@lru_cache(maxsize=16)
-def _features_of(text: str) -> tuple[tuple[str, float], ...]:
-    """``features`` of a message, kept for the few last ones: the bot asks both how strong
-    the evidence is and how likely a red flag is, of the same message."""
-    return tuple(features(text).items())
-
-
 def features(text: str) -> dict[str, float]:
     """The model's features of a message (binary, as a dict of name -> 1.0)."""
     norm = normalise(text)
@@ -117,6 +111,13 @@ def features(text: str) -> dict[str, float]:
 
 
 @dataclass(frozen=True)
+class Score:
+    probability: float
+    #: The score without the bias, in log-odds: how much the message itself says.
+    evidence: float
+
+
+@dataclass(frozen=True)
 class RedFlagModel:
     weights: dict[str, float]
     #: At or above this probability the bot asks "Is this happening now?" ...
@@ -125,25 +126,29 @@ class RedFlagModel:
     #: in log-odds): a time, a name or "yes" typed into a flow has none and is never asked about.
     ask_min_evidence: float = 1.0
 
-    def evidence(self, text: str) -> float:
+    def score(self, text: str) -> Score:
+        """The message's probability and evidence, from one reading of its features."""
         if not text or not text.strip():
-            return 0.0
-        return sum(self.weights.get(f, 0.0) * v for f, v in _features_of(text) if f != "bias")
+            return Score(0.0, 0.0)
+        z = evidence = 0.0
+        for f, v in features(text).items():
+            term = self.weights.get(f, 0.0) * v
+            z += term
+            if f != "bias":
+                evidence += term
+        if z >= 0:
+            return Score(1.0 / (1.0 + math.exp(-z)), evidence)
+        e = math.exp(z)
+        return Score(e / (1.0 + e), evidence)
+
+    def would_ask(self, score: Score) -> bool:
+        return score.evidence >= self.ask_min_evidence and score.probability >= self.ask_threshold
 
     def asks(self, text: str) -> bool:
-        return (
-            self.evidence(text) >= self.ask_min_evidence
-            and self.probability(text) >= self.ask_threshold
-        )
+        return self.would_ask(self.score(text))
 
     def probability(self, text: str) -> float:
-        if not text or not text.strip():
-            return 0.0
-        z = sum(self.weights.get(f, 0.0) * v for f, v in _features_of(text))
-        if z >= 0:
-            return 1.0 / (1.0 + math.exp(-z))
-        e = math.exp(z)
-        return e / (1.0 + e)
+        return self.score(text).probability
 
 
 @lru_cache(maxsize=4)

@@ -99,7 +99,8 @@ def assess(text: str | None) -> Triage:
     if not text or not text.strip():
         return Triage("none", None, 0.0)
     model = load_model()
-    p = model.probability(text)
+    score = model.score(text)
+    p = score.probability
     hits = detect_red_flags(text)
     norm = normalise(text)
     if hits:
@@ -115,6 +116,6 @@ def assess(text: str | None) -> Triage:
     # A patient who explicitly denies the sign ("no problems with my bladder") is not asked
     # about it again unless the rest of the message makes the model fairly sure.
     denied = bool(denied_red_flags(text))
-    if model.asks(text) and (not denied or p >= DENIED_ASK_PROBABILITY):
+    if model.would_ask(score) and (not denied or p >= DENIED_ASK_PROBABILITY):
         return Triage("ask", _guess(norm), p, "model")
     return Triage("none", None, p)
